@@ -16,6 +16,26 @@ log = logging.getLogger("sandbox")
 
 #: Start order; `down` runs it backwards.  Each entry is "module:Class".
 ORDER: tuple[str, ...] = (
+    # -- the node: real Kubernetes built from Go modules --------------------------------
+    # "network:PodNetwork",
+    # "kine:Kine",
+    # "apiserver:APIServer",
+    # "controlplane:ControllerManager",
+    # "controlplane:Scheduler",
+    # "containerd:Containerd",
+    # "kubelet:Kubelet",
+    # "kubeproxy:KubeProxy",
+    # "identity:SuiteIdentity",
+    # "tools:Tools",
+    # -- images, registry, ingress --------------------------------------------------------
+    # "images:BaseImages",
+    # "registry:Registry",
+    # "traefik:Traefik",
+    # -- platform: database, DNS, operators, the state the workplan starts from -----------
+    # "postgres:Postgres",
+    # "dns:DNS",
+    # "operators:PlatformOperators",
+    # "railiance01:ExistingState",
 )
 
 
