@@ -23,12 +23,15 @@ BIN = STATE / "bin"
 ETC = STATE / "etc"
 DATA = STATE / "data"
 REPOS = STATE / "repos"
+SECRETS = STATE / "secrets"  # generated credentials, mode 600, never printed
 
 # Versions are pinned here, and nowhere else.
 KUBERNETES_VERSION = "1.36.3"
 HELM_MODULE = "helm.sh/helm/v4"
 HELM_VERSION = "4.3.2"
 KINE_VERSION = "0.17.5"
+# The Debian release the look-alike base images are built from (Python 3.13, Node 20).
+BASE_IMAGE_SUITE = "trixie"
 
 # The loopback address that plays railiance01's public IP (Traefik binds 80/443 here).
 NODE_PUBLIC_IP = "127.0.0.2"
@@ -46,6 +49,9 @@ APISERVER_PORT = 6443
 KINE_PORT = 2379
 DNS_PORT = 5353  # loopback port of the sandbox's authoritative DNS server
 POSTGRES_PORT = 5432
+REGISTRY_PORT = 5000  # the OCI registry (plain HTTP on 127.0.0.1, behind Traefik)
+REGISTRY_TOKEN_PORT = 5001  # the registry's token endpoint (Gitea's /v2/token)
+TRAEFIK_PING_PORT = 8082  # Traefik's health endpoint on 127.0.0.1
 
 # Sandbox zones that mirror production's.
 GITEA_HOST = "gitea.coulomb.test"
