@@ -124,3 +124,11 @@ def ensure_leaf(ca: str, name: str, common_name: str, names: list[str], *,
     key_path.chmod(0o600)
     cert_path.write_bytes(cert_pem)
     return cert_path, key_path
+
+
+WEB_CA = "web-ca"
+
+
+def web_ca() -> tuple[Path, Path]:
+    """The root that plays the public web PKI (Let's Encrypt's role); created once."""
+    return ensure_ca(WEB_CA, "railiance sandbox web CA")
