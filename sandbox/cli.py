@@ -17,14 +17,14 @@ log = logging.getLogger("sandbox")
 #: Start order; `down` runs it backwards.  Each entry is "module:Class".
 ORDER: tuple[str, ...] = (
     # -- the node: real Kubernetes built from Go modules --------------------------------
-    # "network:PodNetwork",
-    # "kine:Kine",
-    # "apiserver:APIServer",
-    # "controlplane:ControllerManager",
-    # "controlplane:Scheduler",
-    # "containerd:Containerd",
-    # "kubelet:Kubelet",
-    # "kubeproxy:KubeProxy",
+    "network:PodNetwork",
+    "kine:Kine",
+    "apiserver:APIServer",
+    "controlplane:ControllerManager",
+    "controlplane:Scheduler",
+    "containerd:Containerd",
+    "kubelet:Kubelet",
+    "kubeproxy:KubeProxy",
     # "identity:SuiteIdentity",
     # "tools:Tools",
     # -- images, registry, ingress --------------------------------------------------------

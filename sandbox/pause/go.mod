@@ -1,0 +1,3 @@
+module railiance.sandbox/pause
+
+go 1.22
