@@ -25,8 +25,8 @@ ORDER: tuple[str, ...] = (
     "containerd:Containerd",
     "kubelet:Kubelet",
     "kubeproxy:KubeProxy",
-    # "identity:SuiteIdentity",
-    # "tools:Tools",
+    "identity:SuiteIdentity",
+    "tools:Tools",
     # -- images, registry, ingress --------------------------------------------------------
     # "images:BaseImages",
     # "registry:Registry",
