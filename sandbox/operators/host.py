@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sandbox import layout
 
-SECRETS = layout.STATE / "secrets"
+SECRETS = layout.SECRETS
 
 
 def secret_path(name: str) -> Path:
