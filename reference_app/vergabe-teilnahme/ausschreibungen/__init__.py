@@ -1,0 +1,1 @@
+"""Ausschreibungen: Vergabeverfahren, an denen das Unternehmen teilnimmt oder teilnehmen will."""

@@ -1,0 +1,1 @@
+"""vergabe-teilnahme: Django-Projekt für die Teilnahme an öffentlichen Vergabeverfahren."""
