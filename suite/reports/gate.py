@@ -71,7 +71,9 @@ def build_gate(record: Mapping[str, Any]) -> dict[str, Any]:
     """The gate as a JSON-ready dict, shaped by ``gate.schema.json``."""
     rec.require_record(record)
     scope = requested_scope(record)
-    changes = [_change(change, record) for change in record.get("changes") or []]
+    changes = [_change(c, record) for c in record.get("changes") or [] if isinstance(c, Mapping)]
+    planned = [_change(c, record, applied=False)
+               for c in record.get("planned") or [] if isinstance(c, Mapping)]
 
     sections: dict[str, list[dict[str, Any]]] = {}
     for name, _ in rec.SECTIONS:
@@ -98,6 +100,7 @@ def build_gate(record: Mapping[str, Any]) -> dict[str, Any]:
         "target_state": sections["target_state"],
         "blocked": _blocked(record),
         "changes": changes,
+        "planned": planned,
     }
 
 
@@ -110,8 +113,9 @@ def requested_scope(record: Mapping[str, Any]) -> dict[str, Any]:
 
     if subset:
         ids = {part for part in subset if rec.is_item_id(part)}
+        words = {part for part in subset if not rec.is_item_id(part)}
         for scenario in ran:
-            if set(subset) & set(rec.tags(scenario)):
+            if words & set(rec.tags(scenario)):
                 ids.update(rec.item_ids(scenario))
         return {"kind": "subset", "subset": subset, "markexpr": markexpr,
                 "requested": sorted(ids, key=_item_order)}
@@ -152,6 +156,7 @@ def _item(record: Mapping[str, Any], item: Mapping[str, Any], section: str,
     if section == "tasks":
         entry["wp_id"] = str(item.get("wp_id") or "")
         entry["done_when"] = str(item.get("done_when") or "")
+        entry["owner"] = str(item.get("owner") or "")
     entry.update(_judge(entry, found, section, str(scope["kind"])))
     return entry
 
@@ -175,10 +180,11 @@ def _judge(entry: Mapping[str, Any], found: Sequence[Mapping[str, Any]], section
     for status in SEVERITY:
         worst = [s for s in ran if rec.outcome(s) == status]
         if worst:
+            owner = str(entry.get("owner") or "") if status == rec.BLOCKED else ""
             return {"status": status,
                     "reason": str(worst[0].get("reason") or "(no reason recorded)"),
                     "next_action": str(worst[0].get("next_action") or ""),
-                    "who": str(worst[0].get("who") or "")}
+                    "who": str(worst[0].get("who") or owner)}
     return {"status": DONE, "reason": f"All {len(ran)} scenario(s) passed.",
             "next_action": "", "who": ""}
 
@@ -203,7 +209,9 @@ def workplan_status(record: Mapping[str, Any], task: Mapping[str, Any],
                and c["action"] in CHANGED]
 
     if not task["requested"] and not ran and not changed:
-        return {"current": current, "suggested": current,
+        keep = current.lower().replace("-", " ").replace("_", " ")
+        return {"current": current,
+                "suggested": keep if keep in (TODO, IN_PROGRESS, WP_DONE, WP_BLOCKED) else TODO,
                 "why": "Not requested in this run: keep what the workplan says."}
     if outcomes and all(outcome == rec.PASSED for outcome in outcomes):
         return {"current": current, "suggested": WP_DONE,
@@ -238,12 +246,15 @@ def change_tasks(change: Mapping[str, Any]) -> list[str]:
     return [task] if task else []
 
 
-def _change(change: Mapping[str, Any], record: Mapping[str, Any]) -> dict[str, Any]:
+def _change(change: Mapping[str, Any], record: Mapping[str, Any],
+            applied: bool | None = None) -> dict[str, Any]:
     planning = bool((record.get("options") or {}).get("plan"))
+    if applied is None:
+        applied = bool(change.get("applied", not planning))
     return {"provisioner": str(change.get("provisioner", "")),
             "object": str(change.get("object", "")),
             "action": str(change.get("action", "nothing")),
-            "applied": bool(change.get("applied", not planning)),
+            "applied": applied,
             "tasks": change_tasks(change)}
 
 
@@ -253,7 +264,7 @@ def _blocked(record: Mapping[str, Any]) -> list[dict[str, Any]]:
     for scenario in rec.scenarios(record):
         if rec.outcome(scenario) != rec.BLOCKED:
             continue
-        who = str(scenario.get("who") or "operator")
+        who = str(scenario.get("who") or _owner(record, rec.item_ids(scenario)) or "operator")
         action = str(scenario.get("next_action") or "")
         entry = waiting.setdefault((who, action), {
             "who": who, "next_action": action,
@@ -263,6 +274,12 @@ def _blocked(record: Mapping[str, Any]) -> list[dict[str, Any]]:
             if item not in entry["items"]:
                 entry["items"].append(item)
     return list(waiting.values())
+
+
+def _owner(record: Mapping[str, Any], items: Sequence[str]) -> str:
+    """Who owns the first task among ``items``, as the workplan record names it."""
+    owners = {str(t.get("id")): str(t.get("owner") or "") for t in rec.section(record, "tasks")}
+    return next((owners[item] for item in items if owners.get(item)), "")
 
 
 def _run(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -298,5 +315,9 @@ def _summary(verdict: str, requested: Sequence[Mapping[str, Any]]) -> str:
     head = f"{verdict}: {len(done)} of {len(tasks)} requested task(s) done"
     if not open_items:
         return f"{head}, and every requested criterion holds."
-    parts = [f"{item['id']} {status_label(item['status'])}" for item in open_items]
+    parts = [f"{item['id']} {status_label(item['status'])}" for item in open_items
+             if "wp_id" in item]
+    others = len(open_items) - len(parts)
+    if others:
+        parts.append(f"{others} criterion/rule item(s)")
     return f"{head}; not done: {', '.join(parts)}."

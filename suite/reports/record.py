@@ -9,7 +9,7 @@ of a long run than none; :func:`check_record` lists the gaps for the log.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -159,22 +159,11 @@ def seconds(value: object) -> float:
 
 
 def duration_text(value: object) -> str:
-    """``0.4 s``, ``12.0 s``, ``3 min 05 s``: short and exact enough for people."""
+    """``40 ms``, ``12.0 s``, ``3 min 05 s``: short and exact enough for people."""
     total = seconds(value)
+    if total < 1:
+        return f"{total * 1000:.0f} ms"
     if total < 60:
         return f"{total:.1f} s"
     minutes, rest = divmod(round(total), 60)
     return f"{minutes} min {rest:02d} s"
-
-
-def strings(value: object) -> Iterator[str]:
-    """Every string inside a JSON value, keys included (for redaction checks)."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, Mapping):
-        for key, inner in value.items():
-            yield str(key)
-            yield from strings(inner)
-    elif isinstance(value, Iterable) and not isinstance(value, bytes | bytearray):
-        for inner in value:
-            yield from strings(inner)
