@@ -41,6 +41,21 @@ def serving_cert(name: str, common_name: str, names: list[str]) -> tuple[Path, P
     return pki.ensure_leaf(CLUSTER_CA, name, common_name, names)
 
 
+def write_file(path: Path, text: str, mode: int | None = None) -> bool:
+    """Write TEXT to PATH unless it already holds it; True when the file changed.
+
+    Daemons that watch their configuration (kube-proxy exits when it changes) are not
+    disturbed by an `up` that writes the same content again.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() and path.read_text() == text:
+        return False
+    path.write_text(text)
+    if mode is not None:
+        path.chmod(mode)
+    return True
+
+
 def _b64(path: Path) -> str:
     return base64.b64encode(path.read_bytes()).decode()
 
@@ -63,12 +78,8 @@ def write_kubeconfig(name: str, user: str, group: str | None = None,
         "contexts": [{"name": CONTEXT, "context": {"cluster": CONTEXT, "user": user}}],
         "current-context": CONTEXT,
     }
-    KUBECONFIGS.mkdir(parents=True, exist_ok=True)
     path = kubeconfig_path(name)
-    text = yaml.safe_dump(config, sort_keys=False)
-    if not path.exists() or path.read_text() != text:
-        path.write_text(text)
-        path.chmod(0o600)
+    write_file(path, yaml.safe_dump(config, sort_keys=False), mode=0o600)
     return path
 
 

@@ -16,19 +16,23 @@ It runs in a mount namespace of its own whose mounts are slaves of the host's, s
 The pod sandbox ("pause") image is our own: sandbox/pause is a tiny Go program built
 static and packed into an image by sandbox.ociimage, then imported with `ctr`.  A
 busybox image made from Debian's busybox-static (when installed) is imported too, for
-tests and debugging pods.  `stop` kills the containers and their shims by the pid files
-containerd keeps, removes the pod cgroups, and unmounts the kubelet folder.
+tests and debugging pods.  containerd and its shims run in a cgroup of their own and
+runc puts containers in the kubelet's `kubepods` cgroups, so `stop` kills exactly the
+processes listed there, removes those cgroups, and unmounts the kubelet folder.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import shutil
+import signal
 import subprocess
+import time
 from pathlib import Path
 
-from sandbox import gobuild, layout, ociimage, proc
+from sandbox import gobuild, kube, layout, ociimage, proc
 from sandbox.components.base import Component
 from sandbox.components.network import CNI_DIR
 
@@ -50,6 +54,10 @@ BUSYBOX = Path("/bin/busybox")
 BUSYBOX_IMAGE = "localhost/wp-sandbox/busybox:1.35"
 IMAGES = layout.CACHE / "images"
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+#: containerd and its shims run in this (pids controller) cgroup, so `stop` finds them
+CONTAINERD_CGROUP = CGROUP_ROOT / "pids" / "wp-sandbox-containerd"
+#: the cgroup tree in which the kubelet puts pods (runc moves containers there)
+PODS_CGROUP = CGROUP_ROOT / "pids" / "kubepods"
 
 
 def _toml(value: str) -> str:
@@ -125,12 +133,6 @@ def hosts_text() -> str:
 def ctr(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     return proc.run("containerd", ["ctr", "--address", str(SOCKET), "--namespace", NAMESPACE,
                                    *args], check=check, timeout=300)
-
-
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists() or path.read_text() != text:
-        path.write_text(text)
 
 
 def _mount_points() -> list[str]:
@@ -218,12 +220,16 @@ class Containerd(Component):
     def start(self) -> None:
         for folder in (ROOT_DIR, STATE_DIR, RUNC_ROOT, CERTS_D, CNI_DIR):
             folder.mkdir(parents=True, exist_ok=True)
-        _write(CONFIG, config_text())
-        _write(HOSTS, hosts_text())
+        changed = kube.write_file(CONFIG, config_text())
+        changed = kube.write_file(HOSTS, hosts_text()) or changed
         ensure_shared_kubelet_root()
+        if changed and proc.running("containerd"):
+            proc.stop("containerd")  # containers keep running; their shims reconnect
         if not proc.running("containerd"):
             SOCKET.unlink(missing_ok=True)
-            script = (f"mount --bind {shlex.quote(str(HOSTS))} /etc/hosts && "
+            CONTAINERD_CGROUP.mkdir(exist_ok=True)
+            script = (f"echo $$ > {shlex.quote(str(CONTAINERD_CGROUP / 'cgroup.procs'))} && "
+                      f"mount --bind {shlex.quote(str(HOSTS))} /etc/hosts && "
                       f"exec containerd --config {shlex.quote(str(CONFIG))}")
             proc.start("containerd", ["unshare", "--mount", "--propagation", "slave",
                                       "sh", "-c", script])
@@ -256,26 +262,38 @@ class Containerd(Component):
         return True
 
     def stop(self) -> None:
-        self._kill_tasks()
         proc.stop("containerd")
+        for group in (PODS_CGROUP, CONTAINERD_CGROUP):
+            kill_cgroup(group)
         shutil.rmtree(STATE_DIR, ignore_errors=True)
         shutil.rmtree(RUNC_ROOT, ignore_errors=True)
-        SOCKET.unlink(missing_ok=True)
+        for leftover in RUN_DIR.glob("containerd.sock*"):
+            leftover.unlink()
         remove_pod_cgroups()
+        try:
+            CONTAINERD_CGROUP.rmdir()
+        except OSError:
+            pass
         unmount_below(KUBELET_ROOT, including=True)
 
-    def _kill_tasks(self) -> None:
-        """Kill every container and shim containerd started, by the pids it recorded."""
-        tasks = STATE_DIR / "io.containerd.runtime.v2.task"
-        if not tasks.exists():
-            return
-        for pid_file in [*tasks.glob("*/*/init.pid"), *tasks.glob("*/*/shim.pid")]:
+
+def _cgroup_pids(group: Path) -> list[int]:
+    pids: list[int] = []
+    for procs in group.rglob("cgroup.procs") if group.is_dir() else []:
+        pids += [int(line) for line in procs.read_text().split()]
+    return pids
+
+
+def kill_cgroup(group: Path, timeout: float = 10.0) -> None:
+    """SIGKILL every process in the cgroup tree GROUP (shims, containers) and wait."""
+    deadline = time.monotonic() + timeout
+    while (pids := _cgroup_pids(group)) and time.monotonic() < deadline:
+        for pid in pids:
             try:
-                pid = int(pid_file.read_text().strip())
-            except (OSError, ValueError):
-                continue
-            if proc.pid_alive(pid):
-                proc.run(self.name, ["kill", "-KILL", str(pid)], check=False)
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.2)
 
 
 def remove_pod_cgroups() -> None:

@@ -17,6 +17,8 @@ Settings this machine needs, and why:
   must not trigger evictions.
 * `resolvConf` - pods get the sandbox's DNS server (on the bridge address) and never the
   machine's upstream resolver.
+
+`stop` unmounts the volumes the kubelet mounted and removes its iptables chains.
 """
 
 from __future__ import annotations
@@ -85,12 +87,13 @@ class Kubelet(kube.KubernetesPart):
         return f"https://{layout.NODE_NAME}:10250"
 
     def start(self) -> None:
-        CONFIG.parent.mkdir(parents=True, exist_ok=True)
         POD_LOGS.mkdir(parents=True, exist_ok=True)
-        RESOLV_CONF.write_text(f"nameserver {CLUSTER_DNS}\n")
-        CONFIG.write_text(yaml.safe_dump(config(), sort_keys=False))
+        changed = kube.write_file(RESOLV_CONF, f"nameserver {CLUSTER_DNS}\n")
+        changed = kube.write_file(CONFIG, yaml.safe_dump(config(), sort_keys=False)) or changed
         kubeconfig = kube.write_kubeconfig("kubelet", f"system:node:{layout.NODE_NAME}",
                                            "system:nodes")
+        if changed:
+            proc.stop("kubelet")  # pods keep running; the kubelet picks them up again
         if proc.running("kubelet"):
             return
         proc.require_free_port(self.name, "127.0.0.1", 10250)
@@ -113,6 +116,29 @@ class Kubelet(kube.KubernetesPart):
     def stop(self) -> None:
         proc.stop("kubelet")
         unmount_below(KUBELET_ROOT, including=False)
+        remove_iptables_chains()
+
+
+#: chains the kubelet creates in every table and family (hints for kube-proxy, a
+#: canary, and a filter that drops packets from outside to 127.0.0.0/8)
+KUBELET_CHAINS = ("KUBE-FIREWALL", "KUBE-KUBELET-CANARY", "KUBE-IPTABLES-HINT")
+
+
+def _table(tool: str, table: str, *args: str) -> bool:
+    return proc.run("kubelet", [tool, "-w", "5", "-t", table, *args], check=False).returncode == 0
+
+
+def remove_iptables_chains() -> None:
+    """Delete the kubelet's iptables chains and the jumps to them (IPv4 and IPv6)."""
+    for tool in ("iptables", "ip6tables"):
+        for hook in ("INPUT", "OUTPUT"):
+            while _table(tool, "filter", "-D", hook, "-j", "KUBE-FIREWALL"):
+                pass
+        for table in ("filter", "nat", "mangle"):
+            for chain in KUBELET_CHAINS:
+                if _table(tool, table, "-n", "-L", chain):
+                    _table(tool, table, "-F", chain)
+                    _table(tool, table, "-X", chain)
 
 
 def _node_ready() -> bool | str:

@@ -49,8 +49,9 @@ class KubeProxy(kube.KubernetesPart):
 
     def start(self) -> None:
         kubeconfig = kube.write_kubeconfig("kube-proxy", "system:kube-proxy")
-        CONFIG.parent.mkdir(parents=True, exist_ok=True)
-        CONFIG.write_text(yaml.safe_dump(config(str(kubeconfig)), sort_keys=False))
+        # a running kube-proxy exits by itself when its configuration file changes
+        if kube.write_file(CONFIG, yaml.safe_dump(config(str(kubeconfig)), sort_keys=False)):
+            proc.stop("kube-proxy")
         if proc.running("kube-proxy"):
             return
         host, port = HEALTHZ.split(":")

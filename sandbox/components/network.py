@@ -16,7 +16,7 @@ import json
 import shutil
 from pathlib import Path
 
-from sandbox import layout, proc
+from sandbox import kube, layout, proc
 from sandbox.components.base import Component
 
 CNI_DIR = layout.ETC / "cni"
@@ -87,12 +87,8 @@ class PodNetwork(Component):
             _iptables("-I", "FORWARD", "1", "-j", FORWARD_CHAIN)
 
     def _cni_config(self) -> None:
-        CNI_DIR.mkdir(parents=True, exist_ok=True)
         IPAM_DIR.mkdir(parents=True, exist_ok=True)
-        path = CNI_DIR / "10-wp-sandbox.conflist"
-        text = json.dumps(conflist(), indent=2) + "\n"
-        if not path.exists() or path.read_text() != text:
-            path.write_text(text)
+        kube.write_file(CNI_DIR / "10-wp-sandbox.conflist", json.dumps(conflist(), indent=2) + "\n")
 
     def healthy(self) -> bool | str:
         if not Path(f"/sys/class/net/{layout.BRIDGE}").exists():

@@ -87,10 +87,8 @@ class Tools(Component):
         for folder in helm_environment().values():
             Path(folder).mkdir(parents=True, exist_ok=True)
         for tool, text in wrappers().items():
-            path = layout.BIN / tool
-            if not path.exists() or path.read_text() != text:
-                path.write_text(text)
-            path.chmod(0o755)
+            kube.write_file(layout.BIN / tool, text)
+            (layout.BIN / tool).chmod(0o755)
 
     def healthy(self) -> bool | str:
         for tool in WRAPPERS:
