@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shlex
 import signal
 import socket
@@ -58,12 +59,16 @@ def running(name: str) -> bool:
     return pid is not None and pid_alive(pid)
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
 def tail(path: Path, lines: int = 12) -> str:
+    """The last LINES lines of a log, without terminal colour codes."""
     try:
         text = path.read_text(errors="replace").splitlines()
     except OSError:
         return "(no log yet)"
-    return "\n".join(text[-lines:])
+    return _ANSI.sub("", "\n".join(text[-lines:]))
 
 
 def start(name: str, argv: Sequence[str], *, env: Mapping[str, str] | None = None,

@@ -13,6 +13,7 @@ from sandbox import gobuild, layout, proc
 from sandbox.components.base import Component
 
 DATA_DIR = layout.DATA / "kine"
+METRICS_PORT = 2381
 
 
 def binary() -> str:
@@ -37,14 +38,15 @@ class Kine(Component):
     def start(self) -> None:
         if proc.running("kine"):
             return
-        proc.require_free_port(self.name, "127.0.0.1", layout.KINE_PORT)
+        for port in (layout.KINE_PORT, METRICS_PORT):
+            proc.require_free_port(self.name, "127.0.0.1", port)
         DATA_DIR.mkdir(parents=True, exist_ok=True)
         proc.start("kine", [
             binary(),
             f"--listen-address=127.0.0.1:{layout.KINE_PORT}",
             f"--endpoint=sqlite://{DATA_DIR / 'state.db'}?_journal=WAL&cache=shared"
             "&_busy_timeout=30000&_txlock=immediate",
-            "--metrics-bind-address=127.0.0.1:2381",
+            f"--metrics-bind-address=127.0.0.1:{METRICS_PORT}",
         ], cwd=DATA_DIR)
 
     def healthy(self) -> bool | str:

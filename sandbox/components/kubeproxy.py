@@ -14,6 +14,7 @@ from sandbox import gobuild, kube, layout, proc
 
 CONFIG = layout.ETC / "kube-proxy" / "config.yaml"
 HEALTHZ = "127.0.0.1:10256"
+METRICS = "127.0.0.1:10249"
 
 
 def config(kubeconfig: str) -> dict[str, object]:
@@ -26,7 +27,7 @@ def config(kubeconfig: str) -> dict[str, object]:
         "clusterCIDR": layout.POD_CIDR,
         "detectLocalMode": "ClusterCIDR",
         "healthzBindAddress": HEALTHZ,
-        "metricsBindAddress": "127.0.0.1:10249",
+        "metricsBindAddress": METRICS,
         "nodePortAddresses": [f"{layout.BRIDGE_IP}/32"],
         "conntrack": {"maxPerCore": 0, "min": 0, "tcpEstablishedTimeout": "0s",
                       "tcpCloseWaitTimeout": "0s"},
@@ -54,8 +55,9 @@ class KubeProxy(kube.KubernetesPart):
             proc.stop("kube-proxy")
         if proc.running("kube-proxy"):
             return
-        host, port = HEALTHZ.split(":")
-        proc.require_free_port(self.name, host, int(port))
+        for address in (HEALTHZ, METRICS):
+            host, port = address.split(":")
+            proc.require_free_port(self.name, host, int(port))
         proc.start("kube-proxy", [_binary(), f"--config={CONFIG}", "--v=1"])
 
     def probe(self) -> bool | str:
