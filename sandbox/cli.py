@@ -32,8 +32,8 @@ ORDER: tuple[str, ...] = (
     # "registry:Registry",
     # "traefik:Traefik",
     # -- platform: database, DNS, operators, the state the workplan starts from -----------
-    # "postgres:Postgres",
-    # "dns:DNS",
+    "postgres:Postgres",
+    "dns:DNS",
     # "operators:PlatformOperators",
     # "railiance01:ExistingState",
 )
