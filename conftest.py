@@ -8,7 +8,13 @@ import pytest
 
 from suite.collect import collect_feature
 
-pytest_plugins = ["suite.plugin"]
+pytest_plugins = [
+    "suite.plugin",
+    "fixtures.run", "fixtures.cluster", "fixtures.http", "fixtures.sops", "fixtures.helm",
+    "fixtures.registry", "fixtures.database", "fixtures.hosts",
+    "steps.context", "steps.cluster", "steps.registry", "steps.database", "steps.repository",
+    "steps.helm", "steps.dns", "steps.tls", "steps.docs",
+]
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:

@@ -300,7 +300,12 @@ def _previous_green(reports: Path) -> dict[str, Any] | None:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run = state.active()
-    if run is None or not run.scenarios:
+    if run is None:
+        return
+    from provisioning import lease
+
+    lease.release(run)
+    if not run.scenarios:
         return
     reports = Path(session.config.getoption("reports_dir"))
     if not reports.is_absolute():

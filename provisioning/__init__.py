@@ -1,0 +1,1 @@
+"""Provisioners: make the workplan true, one kind of state each, observe → plan → apply → verify."""

@@ -1,0 +1,1 @@
+"""Step definitions, one module per system; conftest.py registers them as plugins."""

@@ -1,0 +1,135 @@
+"""Steps about the cluster itself: reachability, ingress controller, the running app pod."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pytest_bdd import given, then
+
+from fixtures.cluster import Kube
+from fixtures.hosts import app_host, app_pod
+from fixtures.run import Evidence
+from suite.check import expect
+from suite.state import Run
+from suite.targets import Target
+
+#: log lines that mean trouble, and the harmless ones that look alike
+ERROR_LINE = re.compile(r"\b(ERROR|CRITICAL|Traceback|Internal Server Error|OperationalError)\b")
+EXPECTED_NOISE = re.compile(r"Not Found: /favicon.ico|DisallowedHost.*\.svc")
+
+
+@given("the target cluster is reachable")
+def cluster_reachable(kube: Kube, run: Run) -> None:
+    run.cache.setdefault("inventory", {})["cluster"] = kube.server
+
+
+@then("the ingress class named by the target is served by Traefik")
+def ingress_class_traefik(kube: Kube, target: Target, run: Run) -> None:
+    name = str(target.require("cluster.ingress_class"))
+    classes = {c.metadata.name: c for c in kube.net.list_ingress_class().items}
+    expect(name in classes, f"an IngressClass {name}", f"only {sorted(classes) or 'none'}",
+           "install Traefik's IngressClass (railiance-cluster owns it).")
+    controller = classes[name].spec.controller
+    wanted = str(target.get("cluster.ingress_controller", "traefik.io/ingress-controller"))
+    expect(controller == wanted, f"IngressClass {name} served by {wanted}",
+           f"controller {controller}", "the active ingress controller is not Traefik; "
+           "stop and ask railiance-cluster before adding an Ingress.")
+    default = (classes[name].metadata.annotations or {}).get(
+        "ingressclass.kubernetes.io/is-default-class") == "true"
+    run.cache.setdefault("inventory", {})["ingress"] = {
+        "class": name, "controller": controller, "default class": default}
+
+
+@then("the public address an A record must point at is recorded in the inventory")
+def public_address(kube: Kube, target: Target, run: Run, evidence: Evidence) -> None:
+    address = str(target.require("cluster.node_public_ip"))
+    gitea_host = _gitea_host(kube, target)
+    run.cache.setdefault("inventory", {})["public address"] = address
+    evidence.table("ingress controller and public address", [{
+        **run.cache["inventory"].get("ingress", {}), "public address": address,
+        "existing host on it": gitea_host}])
+
+
+def _gitea_host(kube: Kube, target: Target) -> str:
+    namespace = str(target.require("tls.known_good_namespace"))
+    for ingress in kube.net.list_namespaced_ingress(namespace).items:
+        for rule in ingress.spec.rules or []:
+            return str(rule.host)
+    return "(none)"
+
+
+def _container_host(kube: Kube, target: Target, ctx: dict[str, Any]) -> Any:
+    if "app_host" not in ctx:
+        ctx["app_host"] = app_host(kube, target)
+    return ctx["app_host"]
+
+
+@then("inside the app container the main process runs as a non-root user")
+def container_non_root(kube: Kube, target: Target, ctx: dict[str, Any],
+                       evidence: Evidence) -> None:
+    host = _container_host(kube, target, ctx)
+    uid = host.check_output("id -u")
+    user = host.check_output("id -un 2>/dev/null || echo '?'")
+    evidence.table("app container identity", [{"uid": uid, "user": user}])
+    expect(uid.strip() != "0", "the app to run as a non-root user",
+           f"uid {uid} ({user})", "add a USER with a non-zero uid to the Dockerfile and "
+           "rebuild the image.")
+
+
+@then("inside the app container gunicorn listens on port 8000")
+def container_gunicorn(kube: Kube, target: Target, ctx: dict[str, Any]) -> None:
+    host = _container_host(kube, target, ctx)
+    cmdline = host.check_output("tr '\\0' ' ' < /proc/1/cmdline")
+    expect("gunicorn" in cmdline, "gunicorn as the container's main process",
+           f"PID 1 runs `{cmdline[:120]}`", "use gunicorn as the image's CMD.")
+    listening = host.check_output("cat /proc/net/tcp /proc/net/tcp6 2>/dev/null")
+    port_hex = ":1F40 "
+    expect(port_hex in listening and " 0A " in listening, "a socket listening on :8000",
+           "no listener on port 8000 in /proc/net/tcp", "bind gunicorn to 0.0.0.0:8000.")
+
+
+@then("inside the app container the built assets and the Vite manifest are present")
+def container_assets(kube: Kube, target: Target, ctx: dict[str, Any]) -> None:
+    host = _container_host(kube, target, ctx)
+    found = host.check_output("find / -path /proc -prune -o -name manifest.json -path "
+                              "'*.vite*' -print 2>/dev/null | head -5")
+    expect(bool(found.strip()), "the Vite manifest (.vite/manifest.json) in the image",
+           "no .vite/manifest.json anywhere in the container", "copy static/dist from the "
+           "asset stage into the Python stage of the Dockerfile.")
+    css = host.check_output("find / -path /proc -prune -o -name '*.css' -path '*dist*' "
+                            "-print 2>/dev/null | head -3")
+    expect(bool(css.strip()), "built CSS under static/dist", "no built stylesheet",
+           "run `npm run build` in the asset stage.")
+
+
+@then("inside the app container DEBUG is off")
+def container_debug_off(kube: Kube, target: Target, ctx: dict[str, Any]) -> None:
+    host = _container_host(kube, target, ctx)
+    settings = host.check_output(
+        "python -c \"import django,os; django.setup(); from django.conf import settings as s;"
+        " print(os.environ.get('DJANGO_SETTINGS_MODULE'), s.DEBUG)\" 2>/dev/null || true")
+    module, _, debug = settings.strip().rpartition(" ")
+    expect(debug == "False", "DEBUG off with the production settings",
+           f"settings module {module or '?'} with DEBUG={debug or 'unknown'}",
+           "remove DEBUG=True from the release's values; production runs with DEBUG off.")
+    expect(module.endswith(".prod"), "DJANGO_SETTINGS_MODULE ending in .prod", module,
+           "set DJANGO_SETTINGS_MODULE=vergabe_teilnahme.settings.prod in the values.")
+
+
+@then("the running app has DEBUG off and production settings")
+def running_app_debug_off(kube: Kube, target: Target, ctx: dict[str, Any]) -> None:
+    container_debug_off(kube, target, ctx)
+
+
+@then("the app pod's logs since its start show no unexpected errors")
+def app_logs_clean(kube: Kube, target: Target, evidence: Evidence) -> None:
+    namespace = str(target.require("cluster.namespace"))
+    pod = app_pod(kube, target)
+    text = kube.core.read_namespaced_pod_log(pod, namespace, container="web", tail_lines=2000)
+    bad = [line for line in text.splitlines()
+           if ERROR_LINE.search(line) and not EXPECTED_NOISE.search(line)]
+    evidence.text("app log (last 20 lines)", "\n".join(text.splitlines()[-20:]))
+    expect(not bad, f"no error lines in the log of {pod}",
+           f"{len(bad)} error line(s), first: {bad[0][:300] if bad else ''}",
+           f"read `kubectl -n {namespace} logs {pod}` and fix the cause.")

@@ -1,0 +1,243 @@
+"""Steps about the registry and the image: challenge, token, build, run, publish, pull."""
+
+from __future__ import annotations
+
+import secrets
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+from pytest_bdd import given, then, when
+
+from fixtures.cluster import Kube
+from fixtures.registry import Registry, realm_problem
+from fixtures.run import Evidence, run_command
+from provisioning import base, image
+from provisioning.lease import ensure_namespace  # noqa: F401 - used by the namespace step
+from provisioning.release import PULL_SECRET, Namespace, PullSecret
+from suite.check import eventually, expect
+from suite.state import Run
+from suite.targets import Target
+
+
+@when("I request the registry API root without credentials")
+def registry_root(registry: Registry, ctx: dict[str, Any]) -> None:
+    ctx["challenge"] = registry.challenge()
+
+
+@then("the registry answers 401 with a Bearer challenge")
+def bearer_challenge(ctx: dict[str, Any], registry: Registry, run: Run,
+                     evidence: Evidence) -> None:
+    challenge = ctx["challenge"]
+    evidence.table("registry challenge", [{"status": challenge.status,
+                                           "WWW-Authenticate": challenge.raw}])
+    run.cache.setdefault("inventory", {})["registry"] = challenge.raw
+    expect(challenge.status == 401, f"401 from {registry.base}/v2/ without credentials",
+           f"HTTP {challenge.status}", "enable the container registry in Gitea "
+           "([packages] ENABLED = true) and check the reverse proxy passes /v2/.")
+    expect(challenge.scheme.lower() == "bearer", "a Bearer challenge (Gitea's token flow)",
+           f"scheme {challenge.scheme or 'none'} ({challenge.raw or 'no header'})",
+           "Gitea answers /v2/ with a Bearer challenge; check what answers on this host.")
+
+
+@then("the challenge realm is an HTTPS URL on the registry host")
+def realm_https(ctx: dict[str, Any], registry: Registry) -> None:
+    challenge = ctx["challenge"]
+    problem = realm_problem(challenge, registry.host)
+    expect(problem is None, "a realm that clients outside the cluster can use "
+           f"(https://{registry.host}/v2/token)", f"realm {challenge.realm!r}: {problem}",
+           "set Gitea's ROOT_URL to the public https URL so the realm is built from it.")
+
+
+@then("the operator's package token is accepted by the registry realm with push rights")
+def token_push(registry: Registry, run: Run) -> None:
+    repo = registry.repository()
+    status, token = registry.token("push", f"repository:{repo}:pull,push")
+    expect(token is not None, f"a token from the realm for the operator's package token "
+           f"(scope repository:{repo}:pull,push)", f"HTTP {status}",
+           f"create a token with package:write ({registry.target.get('registry.token_path')}) "
+           "and point the target at it.")
+    run.cache.setdefault("inventory", {})["token"] = "accepted with push scope"
+
+
+@given("the app repository is available")
+def app_repo_available(target: Target, ctx: dict[str, Any]) -> None:
+    repo = target.path("app.repo")
+    expect((repo / ".git").exists(), f"the app repository checked out at {repo}",
+           "no git repository there", "clone vergabe-teilnahme there or fix [app] repo.")
+    ctx["app_repo"] = repo
+
+
+@given("the image for the app repository's commit is built")
+def image_built(target: Target, ctx: dict[str, Any], run: Run) -> None:
+    from steps.repository import ensure_app_files
+
+    ensure_app_files(target)
+    repo = target.path("app.repo")
+    base.ensure(image.BuiltImage(target, repo))
+    ctx["image_ref"] = image.reference(target, repo)
+    run.facts["image_reference"] = ctx["image_ref"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def local_containers(target: Target) -> Iterator[list[str]]:
+    started: list[str] = []
+    yield started
+    for name in started:
+        run_command([image.builder(target), "rm", "-f", name], check=False, timeout=60)
+
+
+@when("I start a container of the image locally")
+def start_container(target: Target, ctx: dict[str, Any], local_containers: list[str]) -> None:
+    port = _free_port()
+    name = f"vergabe-smoke-{secrets.token_hex(4)}"
+    env = {"DJANGO_SETTINGS_MODULE": "vergabe_teilnahme.settings.prod",
+           "SECRET_KEY": secrets.token_urlsafe(40),
+           "DATABASE_URL": "postgres://smoke:smoke@127.0.0.1:9/smoke",
+           "ALLOWED_HOSTS": "127.0.0.1,localhost", "CSRF_TRUSTED_ORIGINS": "https://localhost"}
+    args = [image.builder(target), "run", "-d", "--name", name, "-p", f"127.0.0.1:{port}:8000"]
+    for key, value in env.items():
+        args += ["-e", f"{key}={value}"]
+    local_containers.append(name)
+    run_command([*args, ctx["image_ref"]], timeout=120, what="starting the image locally")
+    ctx["container"] = name
+    ctx["port"] = port
+
+
+@then('the container answers "/healthz" with status 200')
+def container_healthz(target: Target, ctx: dict[str, Any], evidence: Evidence) -> None:
+    url = f"http://127.0.0.1:{ctx['port']}/healthz"
+
+    def probe() -> tuple[bool, str]:
+        try:
+            response = requests.get(url, timeout=3, headers={"X-Forwarded-Proto": "https"},
+                                    allow_redirects=False)
+        except requests.RequestException as exc:
+            return False, type(exc).__name__
+        return response.status_code == 200, f"HTTP {response.status_code} {response.text[:80]}"
+
+    observed = eventually(probe, f"{url} to answer 200", deadline=target.timeout("default"),
+                          interval=target.interval, next_step="read the container's log "
+                          f"(`podman logs {ctx['container']}`) for the start-up error.")
+    evidence.text("local smoke request", f"GET /healthz -> {observed}")
+
+
+@then("the container runs as a non-root user")
+def container_user(target: Target, ctx: dict[str, Any], evidence: Evidence) -> None:
+    uid = run_command([image.builder(target), "exec", ctx["container"], "id", "-u"],
+                      timeout=60).stdout.strip()
+    info = image.local_image(target, ctx["image_ref"]) or {}
+    user = str((info.get("Config") or {}).get("User") or "")  # type: ignore[attr-defined]
+    evidence.table("image user", [{"USER in image": user or "(none)", "uid at run": uid}])
+    expect(uid != "0", "the container to run as a non-root user",
+           f"it runs as uid {uid} (the image's USER is {user or 'not set, so root'})",
+           "add `USER <non-zero uid>` to the Dockerfile's final stage and rebuild.")
+
+
+@then("the image holds the built assets and the Vite manifest")
+def image_assets(target: Target, ctx: dict[str, Any]) -> None:
+    listing = run_command([image.builder(target), "exec", ctx["container"], "sh", "-c",
+                           "find / -path /proc -prune -o -path '*static*' -name "
+                           "'manifest.json' -print 2>/dev/null; find / -path /proc -prune -o "
+                           "-path '*static*' -name '*.css' -print 2>/dev/null | head -3"],
+                          timeout=60).stdout
+    expect(".vite/manifest.json" in listing, "static/dist/.vite/manifest.json in the image",
+           "no Vite manifest", "copy static/dist (with .vite/) from the asset stage.")
+    expect(".css" in listing, "built CSS in the image", "no built stylesheet",
+           "run `npm run build` in the Node stage.")
+
+
+@given("the image for the app repository's commit is published")
+def image_published(target: Target, registry: Registry, run: Run, ctx: dict[str, Any]) -> None:
+    from steps.repository import ensure_app_files
+
+    ensure_app_files(target)
+    repo = target.path("app.repo")
+    base.ensure(image.PublishedImage(target, repo, registry))
+    ctx["image_ref"] = image.reference(target, repo)
+
+
+@then("the registry lists the tag for the app repository's commit")
+def registry_has_tag(target: Target, registry: Registry, run: Run, evidence: Evidence) -> None:
+    repo = target.path("app.repo")
+    tag = image.tag_for(repo)
+    tags = registry.tags(registry.repository())
+    expect(tag in tags, f"tag {tag} (the app's commit) in {registry.host}/"
+           f"{registry.repository()}", f"tags {tags[-5:] or 'none'}",
+           "build and push the image (pytest features/ -m T03 --provision).")
+    digest = registry.digest(registry.repository(), tag)
+    run.facts["image_reference"] = f"{registry.host}/{registry.repository()}:{tag}"
+    run.facts["image_digest"] = digest
+    evidence.table("published image", [{"reference": run.facts["image_reference"],
+                                        "digest": digest}])
+
+
+@then("the image reference and digest are recorded in the workplan log")
+def image_in_log(target: Target, kube: Kube, registry: Registry, run: Run) -> None:
+    from steps.docs import ensure_workplan_log
+
+    text = ensure_workplan_log(target, kube, registry)
+    tag = image.tag_for(target.path("app.repo"))
+    digest = registry.digest(registry.repository(), tag) or "?"
+    expect(tag in text and digest in text, f"the workplan log to record tag {tag} and "
+           f"digest {digest}", "it does not", "run with --provision to update the log.")
+
+
+@given("the app namespace exists")
+def namespace_exists(kube: Kube, target: Target) -> None:
+    base.ensure(Namespace(kube, str(target.require("cluster.namespace"))))
+
+
+@given("the cluster has a pull credential for the registry")
+def pull_credential(kube: Kube, target: Target, registry: Registry) -> None:
+    base.ensure(PullSecret(kube, str(target.require("cluster.namespace")), registry))
+
+
+@then("a disposable pod in the app namespace pulls and runs the published image")
+def disposable_pod(kube: Kube, target: Target, evidence: Evidence) -> None:
+    namespace = str(target.require("cluster.namespace"))
+    ref = image.reference(target, target.path("app.repo"))
+    name = f"vergabe-pull-check-{secrets.token_hex(3)}"
+    pod = client.V1Pod(
+        metadata=client.V1ObjectMeta(name=name, labels=base.labels()),
+        spec=client.V1PodSpec(
+            restart_policy="Never", image_pull_secrets=[client.V1LocalObjectReference(
+                PULL_SECRET)],
+            security_context=client.V1PodSecurityContext(run_as_non_root=True),
+            containers=[client.V1Container(name="check", image=ref, image_pull_policy="Always",
+                                           command=["python", "-c", "print('image runs')"])]))
+    kube.core.create_namespaced_pod(namespace, pod)
+    try:
+        def probe() -> tuple[bool, str]:
+            current = kube.core.read_namespaced_pod(name, namespace)
+            phase = current.status.phase
+            waiting = [s.state.waiting.reason for s in current.status.container_statuses or []
+                       if s.state and s.state.waiting]
+            if phase == "Failed":
+                return True, "Failed"
+            return phase == "Succeeded", f"phase {phase} {waiting or ''}"
+
+        observed = eventually(probe, f"pod {name} running {ref} to completion",
+                              deadline=target.timeout("rollout"), interval=target.interval,
+                              next_step="check the pull Secret and the registry's pull "
+                              f"permissions (`kubectl -n {namespace} describe pod {name}`).")
+        expect(observed == "phase Succeeded []", f"the pod to pull {ref} and exit 0",
+               observed, f"`kubectl -n {namespace} logs {name}`.")
+        evidence.text("disposable pull check", f"{ref}: {observed}")
+    finally:
+        try:
+            kube.core.delete_namespaced_pod(name, namespace, grace_period_seconds=0)
+        except ApiException:
+            pass
