@@ -155,7 +155,7 @@ def _step_record(request: pytest.FixtureRequest, step: Any, outcome: str) -> Non
     if info is None:
         return
     began = info.get("_t", {}).get("step", time.monotonic())
-    info["steps"].append({"keyword": step.keyword, "text": redact.redact(step.text),
+    info["steps"].append({"keyword": step.keyword, "text": redact.redact(step.name),
                           "line": step.line_number, "outcome": outcome,
                           "duration_s": round(time.monotonic() - began, 3)})
 
@@ -172,7 +172,7 @@ def pytest_bdd_step_error(request: pytest.FixtureRequest, feature: Any, scenario
     _step_record(request, step, kind)
     info = request.node.stash.get(INFO_KEY, None)
     if info is not None:
-        info["failed_step"] = f"{step.keyword} {step.text} (line {step.line_number})"
+        info["failed_step"] = f"{step.keyword} {step.name} (line {step.line_number})"
 
 
 def _short(exc: BaseException) -> str:
