@@ -32,7 +32,7 @@
       note.hidden = any || !has;
     });
     if (counter) {
-      counter.textContent = shown + " of " + scenarios.length + " scenario appearances shown";
+      counter.textContent = shown + " of " + scenarios.length + " shown";
     }
   }
 

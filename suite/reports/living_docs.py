@@ -402,8 +402,8 @@ class Page:
         run = self.gate["run"]
         rows = [
             ("Target", e(markdown.target_text(target))),
-            ("Cluster", f"<code>{e(target.get('cluster', ''))}</code> "
-                        f"(context <code>{e(target.get('context', ''))}</code>)"),
+            ("Cluster", f"<code>{e(target.get('cluster') or '(address not recorded)')}</code> "
+                        f"(context <code>{e(target.get('context') or '?')}</code>)"),
             ("Started", f"<time>{e(run['started'])}</time>"),
             ("Finished", f"<time>{e(run['finished'])}</time>"),
             ("Suite version", e(run["suite_version"])),

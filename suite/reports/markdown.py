@@ -74,7 +74,8 @@ def _metadata(gate: Mapping[str, Any]) -> list[str]:
     counts = ", ".join(f"{n} {rec.label(o)}" for o, n in gate["counts"].items() if n)
     rows = [
         ("Target", target_text(target)),
-        ("Cluster", f"{target.get('cluster', '')} (context {target.get('context', '')})"),
+        ("Cluster", f"{target.get('cluster') or '(address not recorded)'} "
+                    f"(context {target.get('context') or '?'})"),
         ("App host", target.get("host", "")),
         ("Run", f"{run['started']} → {run['finished']} ({rec.duration_text(run['duration_s'])})"),
         ("Suite version", run["suite_version"]),

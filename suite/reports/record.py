@@ -124,10 +124,11 @@ def outcome(scenario: Mapping[str, Any]) -> str:
 
 
 def item_ids(scenario: Mapping[str, Any]) -> list[str]:
-    """Workplan items a scenario proves: its ``items``, else tags that look like ids."""
-    items = scenario.get("items")
-    if items is None:
-        items = [tag for tag in scenario.get("tags") or [] if is_item_id(str(tag))]
+    """Workplan items a scenario proves: its ``items``, else its ``tasks``, else id-like tags."""
+    items = scenario.get("items") or scenario.get("tasks")
+    if not items:
+        items = [tag for tag in scenario.get("tags") or [] if is_item_id(str(tag).lstrip("@"))]
+        items = [str(tag).lstrip("@") for tag in items]
     return [str(item) for item in items]
 
 
