@@ -114,7 +114,8 @@ cluster `{f.db_namespace}/{f.db_cluster}`.
 ## Image name and tag scheme
 
 - Repository: `{f.image_repository}`
-- Tag: the first 12 characters of the app repository's git commit (`git rev-parse HEAD | cut -c1-12`)
+- Tag: the first 12 characters of the app repository's git commit
+  (`git rev-parse HEAD | cut -c1-12`)
 - Deployed now: `{f.image_repository}:{f.tag}` (digest `{f.digest or 'not yet pushed'}`)
 - Build and push: `docker build -t {f.image_repository}:<sha> <app checkout>` then
   `docker push {f.image_repository}:<sha>`; the cluster pulls with the Secret `{PULL_SECRET}`.
@@ -135,7 +136,8 @@ cluster `{f.db_namespace}/{f.db_cluster}`.
 
 1. Build and push the image for the new commit (above).
 2. Set `image.tag` in the values: `sops {f.values}` (opens the decrypted file in your editor).
-3. `make vergabe-deploy` — the single deploy command (`make vergabe-deploy DRY_RUN=1` renders it first).
+3. `make vergabe-deploy` — the single deploy command
+   (`make vergabe-deploy DRY_RUN=1` renders it first).
 4. `make vergabe-status`, then `make vergabe-migrate` if the release brings migrations.
 
 ## Database credentials
@@ -152,7 +154,8 @@ cluster `{f.db_namespace}/{f.db_cluster}`.
 ## Restart and recovery from a pod crash
 
 - Restart: `kubectl -n {f.namespace} rollout restart deployment/{f.release}`
-- Look first: `make vergabe-status`, `kubectl -n {f.namespace} logs deployment/{f.release} --previous`,
+- Look first: `make vergabe-status`,
+  `kubectl -n {f.namespace} logs deployment/{f.release} --previous`,
   `kubectl -n {f.namespace} describe pod -l app.kubernetes.io/instance={f.release}`.
 - A crash loop after a deploy is usually the image or the values: roll back (below).
 

@@ -31,7 +31,7 @@ def identity() -> str:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def ensure_namespace(kube: Any, namespace: str) -> bool:

@@ -37,7 +37,7 @@ from suite.errors import ReleaseLocked
 from suite.state import Change
 from suite.targets import Target
 
-PULL_SECRET = "registry-pull"
+PULL_SECRET = "registry-pull"  # noqa: S105 - a Secret's name
 CHART_DIR = "charts/vergabe-teilnahme"
 
 

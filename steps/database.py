@@ -9,6 +9,7 @@ from typing import Any
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
+from psycopg import sql
 from pytest_bdd import given, parsers, then, when
 
 from fixtures import tools
@@ -376,7 +377,7 @@ def recent_backup(database: Database, kube: Kube) -> None:
     stamps = sorted(b["status"].get("stoppedAt", "") for b in backups)
     expect(bool(stamps), "a completed Backup", "none", "check the ScheduledBackup.")
     last = dt.datetime.fromisoformat(stamps[-1].replace("Z", "+00:00"))
-    age = dt.datetime.now(dt.timezone.utc) - last
+    age = dt.datetime.now(dt.UTC) - last
     expect(age < dt.timedelta(days=2), "a backup younger than two days",
            f"the last completed at {stamps[-1]} ({age.days} days ago)",
            "railiance-platform: check the backup schedule.")
@@ -427,7 +428,9 @@ def fresh_database(database: Database) -> None:
             "table_schema = 'public' and column_name in ('erstellt_am', 'created_at', "
             "'date_joined')").fetchall()
         for table, column in columns:
-            oldest = conn.execute(f'select min("{column}") from "{table}"').fetchone()[0]
+            query = sql.SQL("select min({}) from {}").format(sql.Identifier(column),
+                                                            sql.Identifier(table))
+            oldest = conn.execute(query).fetchone()[0]
             if oldest is not None and oldest < created - dt.timedelta(minutes=1):
                 older.append(f"{table}.{column} from {oldest:%Y-%m-%d}")
     stamp = created.strftime("%Y-%m-%d %H:%M")

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import secrets
 import socket
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -63,7 +61,7 @@ def token_push(registry: Registry, run: Run) -> None:
            f"(scope repository:{repo}:pull,push)", f"HTTP {status}",
            f"create a token with package:write ({registry.target.get('registry.token_path')}) "
            "and point the target at it.")
-    run.cache.setdefault("inventory", {})["token"] = "accepted with push scope"
+    run.cache.setdefault("inventory", {})["token"] = "accepted with push scope"  # noqa: S105
 
 
 @given("the app repository is available")

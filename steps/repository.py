@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import subprocess
 from pathlib import Path
-from typing import Any
 
 from pytest_bdd import given, parsers, then
 
@@ -14,8 +13,7 @@ from fixtures.sops import Sops, recipients, secret_leaves
 from provisioning import base
 from provisioning.ingress import MANIFEST, manifest_text
 from provisioning.release import CHART_DIR, ValuesFile
-from provisioning.repository import (TEMPLATES, RepoFiles, Wanted, git, is_committed,
-                                     render)
+from provisioning.repository import TEMPLATES, RepoFiles, Wanted, git, is_committed, render
 from suite.check import expect
 from suite.targets import Target
 
@@ -181,7 +179,7 @@ def no_clear_secrets(target: Target, sops: Sops) -> None:
         if rel.endswith(".sops.yaml") and rel != ".sops.yaml":
             try:
                 known += secret_leaves(sops.decrypt(repo / rel))
-            except Exception:  # noqa: BLE001 - an undecryptable file is scanned as text only
+            except Exception:  # noqa: BLE001, S112 - an undecryptable file is scanned as text
                 continue
     found = clear_secrets(repo, [k for k in known if len(k) >= 8])
     expect(not found, f"no secret in clear in the committed files of {repo.name}",

@@ -16,7 +16,7 @@ from fixtures.cluster import Kube
 from fixtures.http import Resolver, TargetHTTP, trust_root
 from fixtures.run import Evidence
 from provisioning import base
-from provisioning.ingress import TLS_SECRET, AppliedIngress, issuer_ready
+from provisioning.ingress import TLS_SECRET, AppliedIngress
 from steps.repository import ingress_manifest_file
 from suite.check import eventually, expect
 from suite.errors import Missing
@@ -74,7 +74,7 @@ def known_good(kube: Kube, target: Target, evidence: Evidence) -> None:
     expect(x is not None, f"a tls.crt in Secret {namespace}/{secret}", "none",
            "the certificate was never issued.")
     assert x is not None
-    age = dt.datetime.now(dt.timezone.utc) - x.not_valid_before_utc
+    age = dt.datetime.now(dt.UTC) - x.not_valid_before_utc
     evidence.table("known good certificate", [{"secret": f"{namespace}/{secret}",
                                                "issuer": x.issuer.rfc4514_string(),
                                                "not before": x.not_valid_before_utc.isoformat(),
@@ -94,8 +94,9 @@ def inventory_complete(target: Target, run: Run, kube: Kube, resolver: Resolver,
     rows = [{"item": "(a) cnpg cluster", "value": target.get("database.namespace") + "/"
              + target.get("database.cluster")},
             {"item": "(b) package token path", "value": target.get("registry.token_path", "")},
-            {"item": "(c) DNS change path", "value": inventory.get("dns", f"{target.get('dns.update')}"
-                                                                    f": {target.get('dns.owner')}")},
+            {"item": "(c) DNS change path",
+             "value": inventory.get("dns", f"{target.get('dns.update')}: "
+                                           f"{target.get('dns.owner')}")},
             {"item": "(d) pre-condition gaps", "value": "; ".join(found_gaps) or "none"}]
     evidence.table("T01 inventory", rows)
     run.facts["inventory"] = rows

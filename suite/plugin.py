@@ -246,7 +246,7 @@ def pytest_runtest_teardown(item: pytest.Item) -> None:
 
 def _record(run: state.Run, session: pytest.Session) -> dict[str, Any]:
     plan = run.workplan
-    finished = dt.datetime.now(dt.timezone.utc)
+    finished = dt.datetime.now(dt.UTC)
     subset = [t.strip() for t in session.config.getoption("gate").split(",") if t.strip()]
     markexpr = session.config.getoption("markexpr") or ""
     record: dict[str, Any] = {

@@ -36,7 +36,7 @@ class Run:
     workplan: Workplan | None
     provision: bool = False
     plan_only: bool = False
-    started: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    started: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     scenarios: list[dict[str, Any]] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
     planned: list[Change] = field(default_factory=list)

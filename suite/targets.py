@@ -100,7 +100,8 @@ class Target:
                 f" · context {self.get('cluster.context')} · host {self.get('app.host')}")
 
     def image_repository(self) -> str:
-        return f"{self.get('registry.host')}/{self.get('registry.org')}/{self.get('registry.image')}"
+        host, org, image = (self.get(f"registry.{k}") for k in ("host", "org", "image"))
+        return f"{host}/{org}/{image}"
 
 
 def available() -> list[str]:

@@ -112,7 +112,7 @@ def test_smoke_scenarios_do_not_provision() -> None:
     for template in _templates():
         if "smoke" not in set(template.tags) | set(template.feature.tags):
             continue
-        for kind, text, line in _rendered_steps(template):
+        for kind, text, _line in _rendered_steps(template):
             if kind == "given" and any(w in text for w in writers) and "logged in" not in text:
                 offenders.append(f"{template.name}: {text}")
     assert not offenders, (f"expected @smoke scenarios to be read-only; these provision: "
