@@ -123,9 +123,9 @@ def build_kubernetes(component: str, version: str = layout.KUBERNETES_VERSION) -
     major, minor = version.split(".")[:2]
     stamp = "k8s.io/component-base/version"
     build_date = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    ldflags = " ".join([f"-X {stamp}.gitVersion=v{version}", f"-X {stamp}.gitMajor={major}",
-                        f"-X {stamp}.gitMinor={minor}", f"-X {stamp}.gitTreeState=clean",
-                        f"-X {stamp}.buildDate={build_date}"])
+    ldflags = " ".join(["-s -w", f"-X {stamp}.gitVersion=v{version}",
+                        f"-X {stamp}.gitMajor={major}", f"-X {stamp}.gitMinor={minor}",
+                        f"-X {stamp}.gitTreeState=clean", f"-X {stamp}.buildDate={build_date}"])
     staging = _staging(target)
     proc.run(component, ["go", "build", "-trimpath", "-ldflags", ldflags, "-o",
                          f"{staging}/", *packages],

@@ -52,7 +52,7 @@ PAUSE_IMAGE = f"localhost/wp-sandbox/pause:{PAUSE_VERSION}"
 PAUSE_SOURCE = layout.ROOT / "sandbox" / "pause"
 BUSYBOX = Path("/bin/busybox")
 BUSYBOX_IMAGE = "localhost/wp-sandbox/busybox:1.35"
-IMAGES = layout.CACHE / "images"
+IMAGES = layout.CACHE / "node-images"
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 #: containerd and its shims run in this (pids controller) cgroup, so `stop` finds them
 CONTAINERD_CGROUP = CGROUP_ROOT / "pids" / "wp-sandbox-containerd"
