@@ -1,4 +1,4 @@
-"""`python -m sandbox up | down | status | env`: bring railiance01-in-a-box up or down."""
+"""`python -m sandbox up | down | status | env | reset`: railiance01-in-a-box."""
 
 from __future__ import annotations
 
@@ -85,7 +85,7 @@ def env() -> None:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
-    parser.add_argument("command", choices=("up", "down", "status", "env"))
+    parser.add_argument("command", choices=("up", "down", "status", "env", "reset"))
     parser.add_argument("--only", help="comma-separated component names (for debugging)")
     parser.add_argument("-q", "--quiet", action="store_true")
     args = parser.parse_args(argv)
@@ -108,6 +108,12 @@ def main(argv: list[str]) -> int:
             return 0
         if args.command == "status":
             return status(parts)
+        if args.command == "reset":
+            from sandbox import reset
+
+            reset.reset()
+            print("the workplan's state is removed: the sandbox is as the workplan finds it")
+            return 0
         env()
         return 0
     except SandboxError as exc:
