@@ -118,17 +118,21 @@ def requested_scope(record: Mapping[str, Any]) -> dict[str, Any]:
             if words & set(rec.tags(scenario)):
                 ids.update(rec.item_ids(scenario))
         return {"kind": "subset", "subset": subset, "markexpr": markexpr,
-                "requested": sorted(ids, key=_item_order)}
+                "requested": _ordered(ids)}
     if markexpr:
         ids = {item for scenario in ran for item in rec.item_ids(scenario)}
         return {"kind": "marker", "subset": None, "markexpr": markexpr,
-                "requested": sorted(ids, key=_item_order)}
+                "requested": _ordered(ids)}
 
     ids = {str(item.get("id")) for name in ("tasks", "completion_criteria")
            for item in rec.section(record, name)}
     ids.update(item for scenario in ran for item in rec.item_ids(scenario))
-    return {"kind": "full", "subset": None, "markexpr": "",
-            "requested": sorted(ids, key=_item_order)}
+    return {"kind": "full", "subset": None, "markexpr": "", "requested": _ordered(ids)}
+
+
+def _ordered(ids: set[str]) -> list[str]:
+    """Workplan item ids in the workplan's order (T, C, S, TS); anything else is dropped."""
+    return sorted((i for i in ids if rec.is_item_id(i)), key=_item_order)
 
 
 def _item_order(item: str) -> tuple[int, int, str]:

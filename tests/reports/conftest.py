@@ -18,7 +18,7 @@ import pytest
 
 Record = dict[str, Any]
 
-TASKS = (
+TASKS: tuple[tuple[str, str, str, list[str]], ...] = (
     ("T01", "Inventory the deployment substrate",
      "the workplan records the cnpg cluster, the token path, the DNS change path and gaps", []),
     ("T02", "Add Dockerfile and asset build to vergabe-teilnahme",
@@ -50,7 +50,7 @@ SAFETY = (("S1", "Do not commit decrypted values or secret material."),
 TARGET_STATE = (("TS1", "The image is pushed to gitea.coulomb.social/coulomb/vergabe-teilnahme."),)
 
 #: (feature file stem, scenario name, items, tags beyond the task's)
-SCENARIOS = (
+SCENARIOS: tuple[tuple[str, str, list[str], list[str]], ...] = (
     ("t01_inventory", "The shared cnpg cluster for app databases is identified", ["T01"],
      ["smoke"]),
     ("t01_inventory", "The registry answers with an OCI auth challenge", ["T01"], ["smoke"]),

@@ -115,6 +115,7 @@ def workflow() -> dict[Any, Any]:
 
 def test_workflow_runs_on_schedule_and_by_hand(workflow: dict[Any, Any]) -> None:
     triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as true
+    assert isinstance(triggers, dict), f"expected triggers under `on:`, found {triggers!r}"
 
     assert triggers["schedule"][0]["cron"]
     assert "workflow_dispatch" in triggers
