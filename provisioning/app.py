@@ -81,7 +81,15 @@ class OneShotJob(Provisioner):
         self.release = str(target.require("app.release"))
 
     def job_name(self) -> str:
-        return f"{self.release}-{self.kind}-{deployed_tag(self.kube, self.target)}"
+        try:
+            tag = deployed_tag(self.kube, self.target)
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+            from provisioning.image import tag_for
+
+            tag = tag_for(self.target.path("app.repo"))
+        return f"{self.release}-{self.kind}-{tag}"
 
     def status(self) -> Any:
         try:

@@ -6,7 +6,9 @@ call ``ensure(provisioner)``:
 
 * without ``--provision`` a non-empty plan ends the scenario as MISSING, naming what
   would be created;
-* with ``--plan`` the plan is collected for the summary and nothing changes;
+* with ``--plan`` the plan is collected for the summary and nothing changes; the
+  scenario goes on through its Given steps (so the whole plan is seen) and stops as
+  MISSING before its first When or Then;
 * with ``--provision`` the changes are applied under the provisioning lease, recorded in
   the run, and the plan must then be empty (idempotence is proven, not claimed).
 """
@@ -80,7 +82,8 @@ def ensure(*provisioners: Provisioner) -> list[Change]:
         for change in every:
             if all(change.object != seen.object for seen in run.planned):
                 run.planned.append(change)
-        raise Missing(f"--plan: would {_summary(every)} (nothing was changed).")
+        run.cache.setdefault("scenario_planned", []).extend(every)
+        return every
     if not run.provision:
         raise Missing(f"not there yet: --provision would {_summary(every)}.",
                       next_action="run `pytest features/ --provision` (or --plan to see "

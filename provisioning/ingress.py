@@ -16,6 +16,7 @@ from fixtures.cluster import Kube
 from fixtures.http import Resolver
 from provisioning.base import FIELD_MANAGER, Provisioner, text_diff
 from provisioning.repository import render
+from suite import state
 from suite.errors import NotEvaluated
 from suite.state import Change
 from suite.targets import Target
@@ -64,7 +65,8 @@ class AppliedIngress(Provisioner):
                 raise
             current = None
         if current is None:
-            self._safe_to_expose()
+            if not state.current().plan_only:
+                self._safe_to_expose()
             return [self.change(f"Ingress {meta['namespace']}/{meta['name']}", "create",
                                 yaml.safe_dump(want["spec"], sort_keys=False))]
         have = self.kube.api.sanitize_for_serialization(current.spec)

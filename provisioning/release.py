@@ -32,7 +32,7 @@ from fixtures.sops import Sops
 from provisioning.base import Provisioner, labels, text_diff
 from provisioning.image import tag_for
 from provisioning.repository import git
-from suite import redact
+from suite import redact, state
 from suite.errors import ReleaseLocked
 from suite.state import Change
 from suite.targets import Target
@@ -119,8 +119,15 @@ class PullSecret(Provisioner):
             self.kube.core.replace_namespaced_secret(PULL_SECRET, self.namespace, body)
 
 
-def database_url(db: Database) -> str:
-    password = db.role_password()
+def database_url(db: Database, *, planning: bool = False) -> str:
+    """The DSN from the role's Secret; while only planning, a placeholder if it is absent."""
+    try:
+        password = db.role_password()
+    except ApiException as exc:
+        if exc.status != 404 or not planning:
+            raise
+        return (f"postgres://{db.role}:<password from Secret {db.namespace}/"
+                f"{db.role_secret_name()}>@{db.cluster_name}-rw.{db.namespace}.svc:5432/{db.name}")
     host = f"{db.cluster_name}-rw.{db.namespace}.svc.cluster.local"
     url = f"postgres://{db.role}:{quote(password, safe='')}@{host}:5432/{db.name}"
     redact.register(url, quote(password, safe=""))
@@ -128,12 +135,12 @@ def database_url(db: Database) -> str:
 
 
 def wanted_values(target: Target, app_repo: Path, db: Database,
-                  current: dict[str, Any] | None) -> dict[str, Any]:
+                  current: dict[str, Any] | None, *, planning: bool = False) -> dict[str, Any]:
     host = str(target.require("app.host"))
     values: dict[str, Any] = json.loads(json.dumps(current or {}))
     secret_env = values.setdefault("secretEnv", {})
     secret_env.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
-    secret_env["DATABASE_URL"] = database_url(db)
+    secret_env["DATABASE_URL"] = database_url(db, planning=planning)
     superuser = values.setdefault("superuser", {})
     superuser["username"] = str(target.require("app.superuser"))
     superuser.setdefault("email", f"{superuser['username']}@{host}")
@@ -176,7 +183,8 @@ class ValuesFile(Provisioner):
 
     def plan(self) -> list[Change]:
         current = self.current()
-        want = wanted_values(self.target, self.app_repo, self.db, current)
+        want = wanted_values(self.target, self.app_repo, self.db, current,
+                             planning=state.current().plan_only)
         if current is None:
             return [self.change(f"{self.repo.name}/{self.relpath}", "create",
                                 "encrypted for the recipients in .sops.yaml; values:\n"

@@ -19,6 +19,12 @@ DEPENDS_ON: dict[str, tuple[str, ...]] = {
 
 TASK_ORDER = tuple(DEPENDS_ON)
 
+#: completion criteria and the tasks that make them true
+CRITERIA_DEPEND_ON: dict[str, tuple[str, ...]] = {
+    "C1": ("T03",), "C2": ("T04", "T05"), "C3": ("T05", "T06"), "C4": ("T06",),
+    "C5": ("T07",), "C6": ("T08",),
+}
+
 #: who acts when a task is blocked, by task
 OWNERS: dict[str, str] = {
     "T01": "the operator of railiance01",

@@ -130,24 +130,41 @@ def _prerequisites(request: pytest.FixtureRequest) -> None:
     """A scenario whose prerequisite task ran in this session and is not done is skipped."""
     info = request.node.stash.get(INFO_KEY, None)
     run = state.active()
-    if info is None or run is None:
+    if info is None or run is None or run.plan_only:
         return
-    for task in info["tasks"]:
-        for dep in graph.DEPENDS_ON.get(task, ()):
-            outcomes = run.task_outcomes(dep)
-            bad = Counter(o for o in outcomes if o != "passed")
-            if bad:
-                title = run.workplan.tasks[dep].title if run.workplan and dep in \
-                    run.workplan.tasks else dep
-                summary = ", ".join(f"{n} {o.replace('_', ' ')}" for o, n in bad.items())
-                raise NotEvaluated(
-                    f"{task} depends on {dep} ({title}), which is not done in this run "
-                    f"({summary}).", next_action=f"make {dep} pass first (pytest -m {dep}).")
+    from suite import traceability
+
+    needs = [(task, dep) for task in info["tasks"] for dep in graph.DEPENDS_ON.get(task, ())]
+    needs += [(item, dep) for item in traceability.items_for(info["name"])
+              for dep in graph.CRITERIA_DEPEND_ON.get(item, ())]
+    for task, dep in needs:
+        bad = Counter(o for o in run.task_outcomes(dep) if o != "passed")
+        if bad:
+            title = run.workplan.tasks[dep].title if run.workplan and dep in \
+                run.workplan.tasks else dep
+            summary = ", ".join(f"{n} {o.replace('_', ' ')}" for o, n in bad.items())
+            raise NotEvaluated(
+                f"{task} depends on {dep} ({title}), which is not done in this run "
+                f"({summary}).", next_action=f"make {dep} pass first (pytest -m {dep}).")
+
+
+def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any,
+                               scenario: Any) -> None:
+    run = state.active()
+    if run is not None:
+        run.cache["scenario_planned"] = []
 
 
 def pytest_bdd_before_step(request: pytest.FixtureRequest, feature: Any, scenario: Any,
                            step: Any, step_func: Any) -> None:
     request.node.stash.setdefault(INFO_KEY, {}).setdefault("_t", {})["step"] = time.monotonic()
+    run = state.active()
+    planned = run.cache.get("scenario_planned") if run is not None else None
+    if run is not None and run.plan_only and planned and step.type != "given":
+        from suite.errors import Missing
+
+        summary = "; ".join(f"{c.action} {c.object}" for c in planned)
+        raise Missing(f"--plan: would {summary} (nothing was changed).")
 
 
 def _step_record(request: pytest.FixtureRequest, step: Any, outcome: str) -> None:
@@ -319,8 +336,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     except ImportError:
         run.cache["gate_summary"] = "reports package not available; wrote run.json only"
         return
-    written = reporting.write_all(record, reports, redact.secrets())
-    findings = reporting.secret_scan([reports / "run.json", *written], redact.secrets())
+    try:
+        written = reporting.write_all(record, reports, redact.secrets())
+    except SuiteError as exc:
+        written = list(getattr(exc, "written", []))
+        run.cache["report_error"] = str(exc)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    findings = reporting.secret_scan([reports], redact.secrets())
     passed = reporting.gate_passed(record)
     if passed and not findings:
         (reports / "last-green.json").write_text(json.dumps(
@@ -359,6 +381,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
                   + ("" if applied or not run.provision else " — already converged"))
     for change in applied:
         tr.write_line(f"  {change.action:8} {change.object}")
+    if run.cache.get("report_error"):
+        tr.write_line(f"REPORTS: {run.cache['report_error']}", red=True)
     for finding in run.cache.get("secret_findings", []):
         tr.write_line(f"SECRET SCAN: {finding}", red=True)
     if "gate_passed" in run.cache:
