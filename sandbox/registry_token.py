@@ -132,6 +132,7 @@ class Handler(BaseHTTPRequestHandler):
     """GET /v2/token, POST /v2/token (404), GET /challenge, GET /healthz."""
 
     server_version = "gitea-token-stand-in"
+    sys_version = ""
     key_path: Path
     cert_path: Path
 

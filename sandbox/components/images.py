@@ -40,6 +40,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
 from sandbox import layout, pki, proc
+from sandbox.components import containerd
 from sandbox.components.base import Component
 from sandbox.errors import SandboxError
 from sandbox.kube import write_file
@@ -52,7 +53,6 @@ DEBIAN_MIRROR = "http://deb.debian.org/debian"
 #: Bump when the way an image is put together changes (part of the cache key).
 RECIPE = 1
 CACHE_LABEL = "io.wp-sandbox.cache-key"
-CONTAINERD_SOCKET = Path("/run/wp-sandbox/containerd.sock")
 HOST_TRUST = Path(os.environ.get("SSL_CERT_FILE") or "/etc/ssl/certs/ca-certificates.crt")
 IMAGE_TRUST = "/etc/ssl/certs/ca-certificates.crt"  # the bundle's path inside the images
 
@@ -64,7 +64,7 @@ STORAGE_CONF = CONTAINERS_ETC / "storage.conf"
 REGISTRIES_CONF = CONTAINERS_ETC / "registries.conf"
 TRUST_BUNDLE = CONTAINERS_ETC / "trust-bundle.crt"
 AUTH_FILE = layout.SECRETS / "podman-auth.json"
-HOSTS = layout.ETC / "hosts"
+HOSTS = containerd.HOSTS
 WRAPPER = layout.BIN / "podman"
 REAL_PODMAN = "/usr/bin/podman"
 
@@ -180,18 +180,8 @@ short-name-mode = "permissive"
 {blocked}""")
     web_ca, _ = pki.web_ca()
     write_file(TRUST_BUNDLE, HOST_TRUST.read_text() + "\n" + web_ca.read_text())
-    ensure_hosts_file()
+    write_file(HOSTS, containerd.hosts_text())  # the same file containerd's namespace uses
     write_file(WRAPPER, _wrapper_text(), mode=0o755)
-
-
-def ensure_hosts_file() -> None:
-    """Write .sandbox/etc/hosts (the machine's entries plus the sandbox names) if absent."""
-    if HOSTS.exists():
-        return
-    HOSTS.parent.mkdir(parents=True, exist_ok=True)
-    machine = Path("/etc/hosts").read_text()
-    HOSTS.write_text(f"{machine.rstrip()}\n# the sandbox: railiance01's names on its public "
-                     f"IP\n{layout.NODE_PUBLIC_IP} {layout.GITEA_HOST} {layout.APP_HOST}\n")
 
 
 def _wrapper_text() -> str:
@@ -276,7 +266,7 @@ class BaseImages(Component):
 
     def start(self) -> None:
         write_config()
-        if not CONTAINERD_SOCKET.exists():
+        if not containerd.SOCKET.exists():
             log.info("containerd is not running; base images not imported into the cluster")
             return
         for image in IMAGES:
@@ -414,7 +404,7 @@ def _import_into_containerd(image: BaseImage) -> None:
     """Copy IMAGE into the cluster's containerd (once per cache key)."""
     key = built_key(image)
     stamp = layout.DATA / "images" / f"{image.short}.in-cluster"
-    ctr = ["ctr", "--address", str(CONTAINERD_SOCKET), "--namespace", "k8s.io"]
+    ctr = ["ctr", "--address", str(containerd.SOCKET), "--namespace", containerd.NAMESPACE]
     listed = proc.run(NAME, [*ctr, "images", "ls", "-q", f"name=={image.name}"], check=False)
     if image.name in listed.stdout.split() and stamp.exists() and stamp.read_text() == key:
         return
