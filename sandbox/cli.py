@@ -28,9 +28,9 @@ ORDER: tuple[str, ...] = (
     "identity:SuiteIdentity",
     "tools:Tools",
     # -- images, registry, ingress --------------------------------------------------------
-    # "images:BaseImages",
-    # "registry:Registry",
-    # "traefik:Traefik",
+    "images:BaseImages",
+    "registry:Registry",
+    "traefik:Traefik",
     # -- platform: database, DNS, operators, the state the workplan starts from -----------
     "postgres:Postgres",
     "dns:DNS",

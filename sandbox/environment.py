@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from sandbox import kube, layout
+from sandbox import kube, layout, pki
 
 
 def _path() -> str:
@@ -27,6 +27,12 @@ def node() -> dict[str, str]:
             "SOPS_DISABLE_VERSION_CHECK": "1", **helm_environment()}
 
 
+def registry() -> dict[str, str]:
+    """The registry host and the web root to trust; podman is .sandbox/bin's (on PATH)."""
+    return {"WP_SANDBOX_REGISTRY": layout.GITEA_HOST,
+            "WP_SANDBOX_CA": str(layout.PKI / f"{pki.WEB_CA}.crt")}
+
+
 def variables() -> dict[str, str]:
     """Every variable, from every component that sets one."""
-    return {**node()}
+    return {**node(), **registry()}
