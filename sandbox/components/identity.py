@@ -79,12 +79,22 @@ def app_rules() -> list[dict[str, object]]:
     ]
 
 
+APP_ROLE_SECRET = "gitea-db-vergabe"  # noqa: S105 - the name of the role's Secret
+
+
 def database_rules() -> list[dict[str, object]]:
     return [
         _rule(["postgresql.cnpg.io"], ["clusters"], ["get", "list", "watch", "patch"]),
         _rule(["postgresql.cnpg.io"], ["databases"], ["get", "list", "watch", "create",
                                                       "patch"]),
+        _rule(["postgresql.cnpg.io"], ["scheduledbackups", "backups"], READ),
         _rule([""], ["secrets"], ["create"]),
+        # the app role's password Secret, by name only: the DSN is built from it
+        {**_rule([""], ["secrets"], ["get", "update", "patch"]),
+         "resourceNames": [APP_ROLE_SECRET]},
+        # the disposable psql pod that proves the role connects from inside the cluster
+        _rule([""], ["pods"], ["get", "list", "create", "delete"]),
+        _rule([""], ["pods/log"], ["get"]),
     ]
 
 
