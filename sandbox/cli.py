@@ -34,8 +34,8 @@ ORDER: tuple[str, ...] = (
     # -- platform: database, DNS, operators, the state the workplan starts from -----------
     "postgres:Postgres",
     "dns:DNS",
-    # "operators:PlatformOperators",
-    # "railiance01:ExistingState",
+    "operators:PlatformOperators",
+    "railiance01:ExistingState",
 )
 
 

@@ -28,7 +28,7 @@ import tempfile
 from pathlib import Path
 
 from sandbox import layout, proc
-from sandbox.components import images, operators
+from sandbox.components import containerd, images, operators
 from sandbox.components.base import Component
 from sandbox.errors import SandboxError
 from sandbox.operators import host
@@ -174,7 +174,7 @@ class ExistingState(Component):
 
     # -- steps ----------------------------------------------------------------------------
     def _gitea_image(self) -> None:
-        ctr = ["ctr", "--address", str(images.CONTAINERD_SOCKET), "--namespace", "k8s.io"]
+        ctr = ["ctr", "--address", str(containerd.SOCKET), "--namespace", "k8s.io"]
         listed = proc.run(self.name, [*ctr, "images", "ls", "-q", f"name=={GITEA_IMAGE}"],
                           check=False)
         if GITEA_IMAGE in listed.stdout.split():

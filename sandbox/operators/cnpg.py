@@ -184,9 +184,13 @@ class CnpgStandIn:
                              and not pgsql.role_is_reserved(role))
         by_status: Obj = {"reconciled": sorted(reconciled), "not-managed": not_managed,
                           "reserved": sorted(pgsql.RESERVED_ROLES)}
-        if pending:
-            by_status["pending-reconciliation"] = sorted(pending)
-        status: Obj = {"byStatus": by_status, "cannotReconcile": errors or None,
+        by_status["pending-reconciliation"] = sorted(pending) or None
+        for name in list(password_status):  # forget roles that left the spec
+            if name not in managed:
+                password_status[name] = None
+        old_errors = old_status.get("cannotReconcile") or {}
+        cannot: Obj = {**{name: None for name in old_errors}, **errors}
+        status: Obj = {"byStatus": by_status, "cannotReconcile": cannot or None,
                        "passwordStatus": password_status or None}
         return status
 

@@ -107,7 +107,7 @@ class Kube:
     def set_status(self, obj: Obj, status: Obj) -> bool:
         """Merge STATUS into OBJ's status subresource unless it already says so."""
         current = obj.get("status") or {}
-        if all(current.get(key) == value for key, value in status.items()):
+        if _matches(current, status):
             return False
         meta = obj["metadata"]
         resource = self.resource(obj["apiVersion"], obj["kind"])
@@ -128,6 +128,16 @@ class Kube:
                 return False
             raise
         return True
+
+
+def _matches(current: object, wanted: object) -> bool:
+    """Whether CURRENT already says what WANTED says (None in WANTED means "absent")."""
+    if isinstance(wanted, dict):
+        if not isinstance(current, dict):
+            return False
+        return all((current.get(key) in (None, {}, [])) if value is None
+                   else _matches(current.get(key), value) for key, value in wanted.items())
+    return current == wanted
 
 
 def api_error(exc: ApiException) -> str:

@@ -151,10 +151,10 @@ def test_gitea_db_cluster_is_healthy() -> None:
            f"{layout.BRIDGE_IP}:5432", str(addresses), f"look at {OPERATORS_LOG}")
 
 
-def _role_secret(name: str, password: str) -> dict[str, Any]:
+def _role_secret(secret: str, role: str, password: str) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/basic-auth",
-            "metadata": {"name": f"gitea-db-{name}", "namespace": "databases"},
-            "stringData": {"username": name, "password": password}}
+            "metadata": {"name": secret, "namespace": "databases"},
+            "stringData": {"username": role, "password": password}}
 
 
 def _patch_roles(change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]) -> None:
@@ -169,17 +169,17 @@ def _patch_roles(change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]])
 def test_managed_role_and_database_for_a_new_app() -> None:
     role = unique("t_app").replace("-", "_")
     database_name = f"{role}_db"
+    object_name = f"gitea-db-{role.replace('_', '-')}"
     password = secrets.token_urlsafe(18)
     manifest = {"apiVersion": "postgresql.cnpg.io/v1", "kind": "Database",
-                "metadata": {"name": f"gitea-db-{role.replace('_', '-')}",
-                             "namespace": "databases"},
+                "metadata": {"name": object_name, "namespace": "databases"},
                 "spec": {"cluster": {"name": "gitea-db"}, "name": database_name,
                          "owner": role, "databaseReclaimPolicy": "delete"}}
     try:
-        expect(apply(_role_secret(role, password)).returncode == 0, "the role's Secret",
-               "kubectl apply failed", UP)
+        done = apply(_role_secret(object_name, role, password))
+        expect(done.returncode == 0, "the role's Secret to be created", done.stderr, UP)
         _patch_roles(lambda roles: [*roles, {"name": role, "ensure": "present", "login": True,
-                                             "passwordSecret": {"name": f"gitea-db-{role}"}}])
+                                             "passwordSecret": {"name": object_name}}])
         done = apply(manifest)
         expect(done.returncode == 0, "the Database to be accepted", done.stderr, UP)
 
@@ -210,7 +210,7 @@ def test_managed_role_and_database_for_a_new_app() -> None:
                                     {"name": role, "ensure": "absent"} for r in roles])
         time.sleep(3)
         _patch_roles(lambda roles: [r for r in roles if r["name"] != role])
-        kubectl("-n", "databases", "delete", "secret", f"gitea-db-{role}", "--ignore-not-found")
+        kubectl("-n", "databases", "delete", "secret", object_name, "--ignore-not-found")
 
 
 @pytest.mark.parametrize(("spec", "message"), [
