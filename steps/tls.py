@@ -70,15 +70,16 @@ def known_good(kube: Kube, target: Target, evidence: Evidence) -> None:
     issuer = (cert or {}).get("spec", {}).get("issuerRef", {}).get("name")
     expect(issuer == target.require("tls.issuer"), f"issued by {target.require('tls.issuer')}",
            f"issuerRef {issuer}", "pick a certificate of this issuer.")
-    x = secret_certificate(kube, namespace, secret)
-    expect(x is not None, f"a tls.crt in Secret {namespace}/{secret}", "none",
-           "the certificate was never issued.")
-    assert x is not None
-    age = dt.datetime.now(dt.UTC) - x.not_valid_before_utc
-    evidence.table("known good certificate", [{"secret": f"{namespace}/{secret}",
-                                               "issuer": x.issuer.rfc4514_string(),
-                                               "not before": x.not_valid_before_utc.isoformat(),
-                                               "not after": x.not_valid_after_utc.isoformat()}])
+    status = (cert or {}).get("status", {})
+    ok, text = _ready(cert or {})
+    expect(ok and bool(status.get("notBefore")), f"Certificate for {namespace}/{secret} Ready "
+           "with an issue date", text, "the certificate was never issued; describe it.")
+    not_before = dt.datetime.fromisoformat(str(status["notBefore"]).replace("Z", "+00:00"))
+    age = dt.datetime.now(dt.UTC) - not_before
+    evidence.table("known good certificate", [{
+        "certificate": f"{namespace}/{(cert or {}).get('metadata', {}).get('name')}",
+        "issuer": issuer, "not before": status.get("notBefore"),
+        "not after": status.get("notAfter"), "revision": status.get("revision")}])
     expect(age < dt.timedelta(days=90), "issued within the last 90 days",
            f"issued {age.days} days ago", "the issuer has not issued recently; check ACME.")
 

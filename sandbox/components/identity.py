@@ -51,6 +51,8 @@ def cluster_rules() -> list[dict[str, object]]:
         _rule([""], ["namespaces"], [*READ, "create"]),
         _rule([""], ["nodes"], READ),
         _rule(["networking.k8s.io"], ["ingressclasses"], READ),
+        # every Ingress, read-only: the app host must not collide with another one
+        _rule(["networking.k8s.io"], ["ingresses"], READ),
         _rule(["storage.k8s.io"], ["storageclasses"], READ),
         _rule(["apiextensions.k8s.io"], ["customresourcedefinitions"], READ),
         _rule(["cert-manager.io"], ["clusterissuers", "issuers", "certificates",
