@@ -82,8 +82,9 @@ def credentials(user: str) -> tuple[str, str]:
 def _ensure_token_signer() -> Path:
     """The token stand-in's signing certificate; returns the root distribution trusts."""
     ca_cert, _ = pki.ensure_ca(TOKEN_CA, "railiance sandbox registry token CA")
-    pki.ensure_leaf(TOKEN_CA, registry_token.SIGNER, "registry token signer", [],
-                    server=False)
+    # a serverAuth usage only because sandbox.pki leaves carry one (an empty list cannot be
+    # read back); distribution accepts any usage on the signing certificate
+    pki.ensure_leaf(TOKEN_CA, registry_token.SIGNER, "registry token signer", [])
     return ca_cert
 
 

@@ -260,15 +260,16 @@ class Traefik(Component):
         ping = requests.get(f"{PING}/ping", timeout=3)
         if ping.status_code != 200:
             return f"{PING}/ping answered {ping.status_code}"
-        status, _, _ = https_get("/v2/")
+        status, _, _ = https_request("GET", "/v2/")
         if status != 401:
             return f"https://{layout.GITEA_HOST}/v2/ answered {status}, expected 401"
         return True
 
 
-def https_get(path: str, *, host: str = layout.GITEA_HOST,
-              headers: dict[str, str] | None = None) -> tuple[int, http.client.HTTPMessage, bytes]:
-    """GET https://HOST/PATH from Traefik on the public IP, verifying TLS with the web CA.
+def https_request(method: str, path: str, *, host: str = layout.GITEA_HOST,
+                  headers: dict[str, str] | None = None
+                  ) -> tuple[int, http.client.HTTPMessage, bytes]:
+    """METHOD https://HOST/PATH at Traefik on the public IP, TLS verified with the web CA.
 
     The name is sent as SNI and Host without any resolver: the machine's /etc/hosts does
     not know the sandbox names.
@@ -279,7 +280,7 @@ def https_get(path: str, *, host: str = layout.GITEA_HOST,
     connection = http.client.HTTPSConnection(host, 443, timeout=5, context=context)
     connection.sock = context.wrap_socket(raw, server_hostname=host)
     try:
-        connection.request("GET", path, headers=headers or {})
+        connection.request(method, path, headers=headers or {})
         answer = connection.getresponse()
         return answer.status, answer.headers, answer.read()
     finally:
