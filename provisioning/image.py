@@ -64,9 +64,11 @@ class BuiltImage(Provisioner):
 
     def apply(self, changes: list[Change]) -> None:
         ref = reference(self.target, self.app_repo)
-        run_command([builder(self.target), "build", "-t", ref, "-f",
-                     self.app_repo / "Dockerfile", self.app_repo], timeout=1800,
-                    what=f"building {ref}")
+        tool = builder(self.target)
+        # podman drops HEALTHCHECK from OCI-format images; the docker format keeps it
+        fmt = ["--format", "docker"] if Path(tool).name == "podman" else []
+        run_command([tool, "build", *fmt, "-t", ref, "-f", self.app_repo / "Dockerfile",
+                     self.app_repo], timeout=1800, what=f"building {ref}")
 
 
 class PublishedImage(Provisioner):

@@ -54,7 +54,9 @@ def _read(target: Target, key: str, relpath: str) -> str:
 @then("the Dockerfile has a Node asset stage and a Python stage")
 def dockerfile_stages(target: Target) -> None:
     text = _read(target, "app.repo", "Dockerfile")
-    stages = re.findall(r"^FROM\s+(\S+)", text, re.M | re.I)
+    args = dict(re.findall(r"^ARG\s+(\w+)=(\S+)", text, re.M | re.I))
+    stages = [re.sub(r"\$\{?(\w+)\}?", lambda m: args.get(m.group(1), m.group(0)), image)
+              for image in re.findall(r"^FROM\s+(\S+)", text, re.M | re.I)]
     expect(len(stages) >= 2, "a multi-stage Dockerfile", f"{len(stages)} FROM line(s)",
            "split the asset build into its own stage.")
     expect(any("node" in s for s in stages) and any("python" in s for s in stages),
