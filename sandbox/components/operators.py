@@ -78,10 +78,10 @@ class PlatformOperators(Component):
     start_deadline = 60.0
 
     def version(self) -> str:
-        return f"cnpg {crds.CNPG_VERSION[1:]} cm {crds.CERT_MANAGER_VERSION[1:]}"
+        return f"{crds.CNPG_VERSION[1:]}/{crds.CERT_MANAGER_VERSION[1:]}"
 
     def address(self) -> str:
-        return f"pebble 127.0.0.1:{PEBBLE_PORT}"
+        return f"127.0.0.1:{PEBBLE_PORT} (ACME)"
 
     def build(self) -> None:
         if shutil.which("pebble") is None:

@@ -47,7 +47,7 @@ GITEA_DB_PASSWORD = "gitea-db.password"  # noqa: S105 - a file name
 GITEA_IMAGE = "localhost/sandbox/gitea-standin:1"
 CNPG = "postgresql.cnpg.io/v1"
 LEFT_OUT_OF_APP_REPO = ("Dockerfile", ".dockerignore", "node_modules", ".venv", "__pycache__",
-                        "static/dist", ".git")
+                        "static/dist", ".git", ".ruff_cache", ".pytest_cache", ".mypy_cache")
 _GIT_IDENTITY = ["-c", "user.name=railiance operator", "-c", "user.email=ops@coulomb.test",
                  "-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false"]
 
