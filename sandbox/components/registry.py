@@ -47,6 +47,8 @@ STORAGE = layout.DATA / "registry"
 CONFIG = layout.ETC / "registry" / "config.yml"
 HTPASSWD = layout.SECRETS / "registry.htpasswd"
 TOKEN_CA = "registry-token-ca"  # noqa: S105 - a CA name
+CONFIG_STAMP = layout.RUN / "registry.config-sha"
+MODE_STAMP = layout.RUN / "registry.auth"
 
 OPERATOR = registry_token.OPERATOR
 PULLER = registry_token.PULLER
@@ -125,13 +127,23 @@ class Registry(Component):
     start_deadline = 30.0
 
     def __init__(self) -> None:
-        self.mode = auth_mode()
-        self.daemons = (NAME, TOKEN_DAEMON) if self.mode == "token" else (NAME,)
+        self.mode = auth_mode()  # what `up` configures
+
+    @property
+    def live_mode(self) -> str:
+        """The mode of the running registry (status and down must not depend on the env)."""
+        if proc.running(NAME) and MODE_STAMP.exists():
+            return MODE_STAMP.read_text().strip()
+        return self.mode
+
+    @property
+    def daemons(self) -> tuple[str, ...]:  # type: ignore[override]
+        return (NAME, TOKEN_DAEMON) if self.live_mode == "token" else (NAME,)
 
     def version(self) -> str:
         done = proc.run(NAME, [BINARY, "--version"], check=False)
         number = done.stdout.split()[-1].split("+")[0] if done.returncode == 0 else "?"
-        return f"{number} {self.mode}"
+        return f"{number} {self.live_mode}"
 
     def address(self) -> str:
         return f"http://{ADDRESS}"
@@ -149,15 +161,15 @@ class Registry(Component):
         write_file(CONFIG, yaml.safe_dump(_config(self.mode), sort_keys=False))
 
     def start(self) -> None:
-        stamp = layout.RUN / "registry.config-sha"
         wanted = hashlib.sha256(CONFIG.read_bytes()).hexdigest()
-        if proc.running(NAME) and stamp.exists() and stamp.read_text() != wanted:
+        if proc.running(NAME) and CONFIG_STAMP.exists() and CONFIG_STAMP.read_text() != wanted:
             log.info("registry configuration changed (auth %s); restarting", self.mode)
             self.stop()
         if not proc.running(NAME):
             proc.require_free_port(NAME, "127.0.0.1", layout.REGISTRY_PORT)
             proc.start(NAME, [BINARY, "serve", str(CONFIG)])
-            stamp.write_text(wanted)
+            CONFIG_STAMP.write_text(wanted)
+            MODE_STAMP.write_text(self.mode)
         if self.mode == "token" and not proc.running(TOKEN_DAEMON):
             proc.require_free_port(NAME, "127.0.0.1", layout.REGISTRY_TOKEN_PORT)
             proc.start(TOKEN_DAEMON, [sys.executable, "-m",
@@ -170,11 +182,12 @@ class Registry(Component):
             return running
         answer = requests.get(f"http://{ADDRESS}/v2/", timeout=3)
         challenge = answer.headers.get("WWW-Authenticate", "")
-        expected = "Bearer " if self.mode == "token" else "Basic "
+        mode = self.live_mode
+        expected = "Bearer " if mode == "token" else "Basic "
         if answer.status_code != 401 or not challenge.startswith(expected):
             return (f"GET /v2/ answered {answer.status_code} with challenge {challenge!r}, "
                     f"expected 401 and a {expected.strip()} challenge")
-        if self.mode == "token":
+        if mode == "token":
             token = requests.get(f"http://{TOKEN_ADDRESS}/healthz", timeout=3)
             if token.status_code != 200:
                 return f"the token stand-in's /healthz answered {token.status_code}"
