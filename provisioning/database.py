@@ -128,13 +128,9 @@ class ManagedRole(Provisioner):
                 ops = [{"op": "test", "path": f"/spec/managed/roles/{index}/name",
                         "value": self.db.role},
                        {"op": "replace", "path": f"/spec/managed/roles/{index}", "value": want}]
-        self.db.kube.api.call_api(
-            f"/apis/{CNPG[0]}/{CNPG[1]}/namespaces/{self.db.namespace}/clusters/"
-            f"{self.db.cluster_name}", "PATCH", body=ops,
-            header_params={"Content-Type": "application/json-patch+json",
-                           "Accept": "application/json"},
-            query_params=[("fieldManager", FIELD_MANAGER)], auth_settings=["BearerToken"],
-            response_type="object", _return_http_data_only=True)
+        self.db.kube.custom.patch_namespaced_custom_object(
+            *CNPG, self.db.namespace, "clusters", self.db.cluster_name, ops,
+            field_manager=FIELD_MANAGER, _content_type="application/json-patch+json")
 
 
 class DatabaseObject(Provisioner):
@@ -166,11 +162,6 @@ class DatabaseObject(Provisioner):
         if current is not None and current["metadata"].get("labels", {}).get(OWNER_LABEL) is None:
             want["metadata"].pop("labels")
         want["metadata"]["name"] = name
-        self.db.kube.api.call_api(
-            f"/apis/{CNPG[0]}/{CNPG[1]}/namespaces/{self.db.namespace}/databases/{name}",
-            "PATCH", body=want,
-            header_params={"Content-Type": "application/apply-patch+yaml",
-                           "Accept": "application/json"},
-            query_params=[("fieldManager", FIELD_MANAGER), ("force", "true")],
-            auth_settings=["BearerToken"], response_type="object",
-            _return_http_data_only=True)
+        self.db.kube.custom.patch_namespaced_custom_object(
+            *CNPG, self.db.namespace, "databases", name, want, field_manager=FIELD_MANAGER,
+            force=True, _content_type="application/apply-patch+yaml")

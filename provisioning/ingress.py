@@ -97,14 +97,9 @@ class AppliedIngress(Provisioner):
     def apply(self, changes: list[Change]) -> None:
         want = self.wanted()
         meta = want["metadata"]
-        self.kube.api.call_api(
-            f"/apis/networking.k8s.io/v1/namespaces/{meta['namespace']}/ingresses/"
-            f"{meta['name']}", "PATCH", body=want,
-            header_params={"Content-Type": "application/apply-patch+yaml",
-                           "Accept": "application/json"},
-            query_params=[("fieldManager", FIELD_MANAGER), ("force", "true")],
-            auth_settings=["BearerToken"], response_type="object",
-            _return_http_data_only=True)
+        self.kube.net.patch_namespaced_ingress(
+            meta["name"], meta["namespace"], want, field_manager=FIELD_MANAGER, force=True,
+            _content_type="application/apply-patch+yaml")
 
 
 def _camel(spec: dict[str, Any]) -> dict[str, Any]:

@@ -65,12 +65,11 @@ def kubernetes_state(api: client.ApiClient) -> None:
     roles = cluster.get("spec", {}).get("managed", {}).get("roles", [])
     index = next((i for i, r in enumerate(roles) if r.get("name") == ROLE), None)
     if index is not None:
-        api.call_api(f"/apis/{CNPG[0]}/{CNPG[1]}/namespaces/{DB_NAMESPACE}/clusters/{CLUSTER}",
-                     "PATCH", body=[{"op": "test", "path": f"/spec/managed/roles/{index}/name",
-                                     "value": ROLE},
-                                    {"op": "remove", "path": f"/spec/managed/roles/{index}"}],
-                     header_params={"Content-Type": "application/json-patch+json"},
-                     auth_settings=["BearerToken"], response_type="object")
+        custom.patch_namespaced_custom_object(
+            *CNPG, DB_NAMESPACE, "clusters", CLUSTER,
+            [{"op": "test", "path": f"/spec/managed/roles/{index}/name", "value": ROLE},
+             {"op": "remove", "path": f"/spec/managed/roles/{index}"}],
+            _content_type="application/json-patch+json")
     _ignore_missing(core.delete_namespaced_secret, f"{CLUSTER}-{ROLE}", DB_NAMESPACE)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
+from kubernetes import client
 from pytest_bdd import given, parsers, then, when
 
 from fixtures.cluster import Kube
@@ -183,11 +184,9 @@ def deployment_ready(kube: Kube, target: Target) -> None:
 def service_selects(kube: Kube, target: Target) -> None:
     namespace = str(target.require("cluster.namespace"))
     name = str(target.require("app.release"))
-    slices = kube.api.call_api(
-        f"/apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices", "GET",
-        query_params=[("labelSelector", f"kubernetes.io/service-name={name}")],
-        auth_settings=["BearerToken"], response_type="object", _return_http_data_only=True)
-    ready = [e for s in slices.get("items", []) for e in s.get("endpoints") or []
-             if (e.get("conditions") or {}).get("ready")]
+    slices = client.DiscoveryV1Api(kube.api).list_namespaced_endpoint_slice(
+        namespace, label_selector=f"kubernetes.io/service-name={name}")
+    ready = [e for s in slices.items for e in s.endpoints or []
+             if e.conditions is not None and e.conditions.ready]
     expect(len(ready) >= 1, f"Service {namespace}/{name} with a ready endpoint",
            f"{len(ready)} ready endpoints", "compare the Service selector with the pod labels.")
