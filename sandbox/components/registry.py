@@ -196,3 +196,5 @@ class Registry(Component):
     def stop(self) -> None:
         for daemon in (TOKEN_DAEMON, NAME):  # both, whatever the mode is now
             proc.stop(daemon)
+        CONFIG_STAMP.unlink(missing_ok=True)
+        MODE_STAMP.unlink(missing_ok=True)
