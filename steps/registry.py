@@ -212,7 +212,7 @@ def disposable_pod(kube: Kube, target: Target, evidence: Evidence) -> None:
         metadata=client.V1ObjectMeta(name=name, labels=base.labels()),
         spec=client.V1PodSpec(
             restart_policy="Never", image_pull_secrets=[client.V1LocalObjectReference(
-                PULL_SECRET)],
+                name=PULL_SECRET)],
             security_context=client.V1PodSecurityContext(run_as_non_root=True),
             containers=[client.V1Container(name="check", image=ref, image_pull_policy="Always",
                                            command=["python", "-c", "print('image runs')"])]))
