@@ -283,8 +283,6 @@ class BaseImages(Component):
         return True
 
 
-
-
 def _build(image: BaseImage, key: str, cas: list[x509.Certificate]) -> None:
     """debootstrap a root file system, adjust it, and import it into podman as IMAGE."""
     (BUILD_CACHE / "debs").mkdir(parents=True, exist_ok=True)
@@ -337,6 +335,7 @@ def _logged(argv: list[str], *, hint: str = "", timeout: float = 1800) -> None:
 def _customize(rootfs: Path, cas: list[x509.Certificate]) -> None:
     """Make the tree an image: no host names in it, slim, the machine's extra CAs trusted."""
     for name in ("etc/resolv.conf", "etc/hostname"):  # the runtime provides both
+        (rootfs / name).unlink(missing_ok=True)  # never write through a link to the host
         (rootfs / name).write_text("")
     (rootfs / "etc/dpkg/dpkg.cfg.d/sandbox-slim").write_text(_DPKG_SLIM)
     for marker in rootfs.glob("usr/lib/python3*/EXTERNALLY-MANAGED"):
