@@ -166,21 +166,20 @@ def _static_config(with_cluster: bool) -> dict[str, object]:
 
 
 def _registry_routes(token_mode: bool) -> dict[str, object]:
+    """Routers for the registry (and, in token mode, the realm and Gitea's challenge)."""
     host = f"Host(`{layout.GITEA_HOST}`)"
-    registry_router: dict[str, object] = {
+    routers: dict[str, dict[str, object]] = {"registry": {
         "rule": f"{host} && PathPrefix(`/v2`)", "entryPoints": ["websecure"],
-        "service": "registry", "priority": 10000, "tls": {}}
-    http: dict[str, object] = {
-        "routers": {"registry": registry_router},
-        "services": {"registry": {"loadBalancer": {
-            "servers": [{"url": f"http://{registry.ADDRESS}"}]}}},
-    }
+        "service": "registry", "priority": 10000, "tls": {}}}
+    services = {"registry": {"loadBalancer": {
+        "servers": [{"url": f"http://{registry.ADDRESS}"}]}}}
+    http: dict[str, object] = {"routers": routers, "services": services}
     if token_mode:
-        registry_router["middlewares"] = ["gitea-challenge"]
-        http["routers"]["registry-token"] = {  # type: ignore[index]
+        routers["registry"]["middlewares"] = ["gitea-challenge"]
+        routers["registry-token"] = {
             "rule": f"{host} && Path(`/v2/token`)", "entryPoints": ["websecure"],
             "service": "registry-token", "priority": 10001, "tls": {}}
-        http["services"]["registry-token"] = {"loadBalancer": {  # type: ignore[index]
+        services["registry-token"] = {"loadBalancer": {
             "servers": [{"url": f"http://{registry.TOKEN_ADDRESS}"}]}}
         http["middlewares"] = {"gitea-challenge": {"errors": {
             "status": ["401"], "service": "registry-token", "query": "/challenge",
