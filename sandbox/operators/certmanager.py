@@ -161,27 +161,31 @@ def self_check(name: str, token: str, key_authorization: str) -> str:
 
 
 # -- what a Certificate's Secret holds -------------------------------------------------------
-def secret_is_current(cert: Obj, secret: Obj | None) -> x509.Certificate | None:
-    """The Secret's certificate when it matches the Certificate's spec and is not due."""
+def secret_state(cert: Obj, secret: Obj | None) -> tuple[str, x509.Certificate | None]:
+    """Why the Secret does not serve the Certificate ("" when it does), and its leaf.
+
+    The reasons are cert-manager's: DoesNotExist, IncorrectCertificate (issued for another
+    issuer or other names), Renewing (due for renewal, still valid).
+    """
     if secret is None:
-        return None
+        return "DoesNotExist", None
     data, spec = secret.get("data") or {}, cert.get("spec") or {}
     annotations = secret["metadata"].get("annotations") or {}
     if not data.get("tls.crt") or not data.get("tls.key"):
-        return None
-    if annotations.get("cert-manager.io/issuer-name") != spec["issuerRef"]["name"]:
-        return None
+        return "DoesNotExist", None
     try:
         leaf = x509.load_pem_x509_certificate(base64.b64decode(data["tls.crt"]))
         names = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName)
     except (ValueError, x509.ExtensionNotFound):
-        return None
+        return "IncorrectCertificate", None
+    if annotations.get("cert-manager.io/issuer-name") != spec["issuerRef"]["name"]:
+        return "IncorrectCertificate", leaf
     if sorted(names.value.get_values_for_type(x509.DNSName)) != sorted(spec.get("dnsNames")
                                                                         or []):
-        return None
+        return "IncorrectCertificate", leaf
     if dt.datetime.now(dt.UTC) >= renewal_time(cert, leaf):
-        return None
-    return leaf
+        return "Renewing", leaf
+    return "", leaf
 
 
 def renewal_time(cert: Obj, leaf: x509.Certificate) -> dt.datetime:
@@ -343,22 +347,23 @@ class CertManagerStandIn:
             if worker is not None and worker.is_alive():
                 return
         secret = self.kube.get("v1", "Secret", spec["secretName"], meta["namespace"])
-        leaf = secret_is_current(cert, secret)
-        if leaf is not None:
+        problem, leaf = secret_state(cert, secret)
+        if not problem and leaf is not None:
             self._mark_ready(cert, leaf)
             return
         issuer_key = _issuer_key(spec["issuerRef"], meta["namespace"])
         previous = (cert.get("status") or {}).get("conditions") or []
         if issuer_key not in issuers:
             self.kube.set_status(cert, {"conditions": [condition(
-                "Ready", False, "DoesNotExist" if secret is None else "Issuing",
+                "Ready", False, problem,
                 f"Waiting for {issuer_key[0]} {issuer_key[2]!r} to become Ready", previous,
                 meta["generation"])]})
             return
         failed = self.failed_at.get((*ident, meta["generation"]))
         if failed is not None and time.monotonic() - failed < RETRY_AFTER_FAILURE:
             return
-        thread = threading.Thread(target=self._issue, args=(cert, secret, issuer_key),
+        thread = threading.Thread(target=self._issue, args=(cert, secret, problem,
+                                                            issuer_key),
                                   name=f"issue-{meta['namespace']}-{meta['name']}",
                                   daemon=True)
         with self.lock:
@@ -376,24 +381,28 @@ class CertManagerStandIn:
             "revision": (cert.get("status") or {}).get("revision") or 1,
             "failedIssuanceAttempts": None, "lastFailureTime": None})
 
-    def _issue(self, cert: Obj, secret: Obj | None, issuer_key: tuple[str, str, str]) -> None:
+    def _issue(self, cert: Obj, secret: Obj | None, problem: str,
+               issuer_key: tuple[str, str, str]) -> None:
         meta = cert["metadata"]
         try:
-            Issuance(Kube(), self.accounts[issuer_key], cert, secret, issuer_key).run()
+            Issuance(Kube(), self.accounts[issuer_key], cert, secret, problem, issuer_key).run()
         except Exception as exc:  # noqa: BLE001 - recorded on the objects, retried later
+            if "accountDoesNotExist" in str(exc):  # the ACME server restarted: register again
+                self.accounts.pop(issuer_key, None)
             self.failed_at[(meta["namespace"], meta["name"], meta["generation"])] = \
                 time.monotonic()
+            text = api_error(exc) if isinstance(exc, ApiException) else str(exc)[:300]
             log.warning("Certificate %s/%s: issuance failed (%s); retrying in %.0fs",
-                        meta["namespace"], meta["name"], str(exc)[:300], RETRY_AFTER_FAILURE)
+                        meta["namespace"], meta["name"], text, RETRY_AFTER_FAILURE)
 
 
 class Issuance:
     """One issuance of one Certificate: the objects cert-manager creates, in its order."""
 
     def __init__(self, kube: Kube, client: acme.Client, cert: Obj, secret: Obj | None,
-                 issuer_key: tuple[str, str, str]) -> None:
+                 problem: str, issuer_key: tuple[str, str, str]) -> None:
         self.kube, self.client, self.cert = kube, client, cert
-        self.secret, self.issuer_key = secret, issuer_key
+        self.secret, self.problem, self.issuer_key = secret, problem, issuer_key
         self.meta, self.spec = cert["metadata"], cert.get("spec") or {}
         self.namespace = self.meta["namespace"]
         self.revision = int((cert.get("status") or {}).get("revision") or 0) + 1
@@ -442,18 +451,21 @@ class Issuance:
 
     def _set_issuing(self) -> None:
         previous = (self.cert.get("status") or {}).get("conditions") or []
-        reason, message = (("DoesNotExist", "Issuing certificate as Secret does not exist")
-                           if self.secret is None else
-                           ("Reissuing", "Issuing certificate as Secret was previously issued "
-                            "for a different spec or is due for renewal"))
-        ready = [c for c in previous if c.get("type") == "Ready"]
-        ready_now = condition("Ready", False, reason, message, previous,
-                              self.meta["generation"])
-        if ready and ready[0].get("status") == "True" and self.secret is not None:
-            ready_now = ready[0]
+        message = {
+            "DoesNotExist": "Issuing certificate as Secret does not exist",
+            "IncorrectCertificate": "Issuing certificate as Secret was previously issued by "
+                                    "another issuer or for other names",
+            "Renewing": "Renewing certificate as renewal was scheduled at "
+                        + str((self.cert.get("status") or {}).get("renewalTime")),
+        }.get(self.problem, "Issuing certificate")
+        generation = self.meta["generation"]
+        ready = condition("Ready", self.problem == "Renewing",
+                          "Ready" if self.problem == "Renewing" else self.problem,
+                          _UP_TO_DATE if self.problem == "Renewing" else message, previous,
+                          generation)
         self.kube.set_status(self.cert, {"conditions": [
-            ready_now, condition("Issuing", True, reason, message, previous,
-                                 self.meta["generation"])]})
+            ready, condition("Issuing", True, self.problem or "Issuing", message, previous,
+                             generation)]})
 
     def _certificate_request(self, csr: x509.CertificateSigningRequest) -> Obj:
         name = f"{self.meta['name']}-{self.revision}"
