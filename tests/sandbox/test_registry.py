@@ -95,7 +95,8 @@ def test_v2_answers_401_with_giteas_challenge() -> None:
     check(status == 401, "GET /v2/ to answer 401", status, f"{UP}; {LOGS}")
     check(headers.get_all("WWW-Authenticate") == [CHALLENGE],
           f"exactly one challenge {CHALLENGE!r}", headers.get_all("WWW-Authenticate"),
-          "check the errors middleware `gitea-challenge` in "
+          "the challenge comes from the token stand-in (is registry-token running? "
+          f"{UP}) through the errors middleware `gitea-challenge` in "
           ".sandbox/etc/traefik/dynamic/registry.yml")
 
 
