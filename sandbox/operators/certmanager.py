@@ -529,7 +529,7 @@ class Issuance:
         self.client.accept(challenge["url"])
         done = self.client.wait(authz_url, until=("valid", "invalid"))
         if done["status"] != "valid":
-            failed = next((c for c in done["challenges"] if c["type"] == "http-01"), {})
+            failed: Obj = next((c for c in done["challenges"] if c["type"] == "http-01"), {})
             problem = failed.get("error") or {}
             reason = f"Error accepting authorization: acme: authorization error for {name}: " \
                      f"{problem.get('type', '')}: {problem.get('detail', '')}"

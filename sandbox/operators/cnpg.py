@@ -243,7 +243,8 @@ class CnpgStandIn:
         databases = self.kube.list(API, "Database")
         for database in sorted(databases, key=lambda d: d["metadata"]["creationTimestamp"]):
             meta, spec = database["metadata"], database.get("spec") or {}
-            cluster = clusters.get((meta["namespace"], (spec.get("cluster") or {}).get("name")))
+            cluster_name = str((spec.get("cluster") or {}).get("name"))
+            cluster = clusters.get((meta["namespace"], cluster_name))
             if meta.get("deletionTimestamp"):
                 self._database_deleted(database, conn)
                 continue

@@ -66,8 +66,9 @@ def roles_in_database(conn: psycopg.Connection) -> dict[str, dict[str, Any]]:
 
 
 def _attributes(spec: dict[str, Any]) -> sql.Composed:
-    parts = [sql.SQL(keyword if spec.get(field, default) else "NO" + keyword)
-             for field, keyword, _column, default in _FLAGS]
+    parts: list[sql.Composable] = [
+        sql.SQL(keyword if spec.get(field, default) else "NO" + keyword)
+        for field, keyword, _column, default in _FLAGS]
     parts.append(sql.SQL("CONNECTION LIMIT {}").format(
         sql.Literal(int(spec.get("connectionLimit", -1)))))
     if spec.get("validUntil"):
@@ -89,7 +90,7 @@ def apply_role(conn: psycopg.Connection, spec: dict[str, Any], exists: bool,
     """CREATE or ALTER the role of SPEC; set the password when PASSWORD is given."""
     name = sql.Identifier(spec["name"])
     statement = sql.SQL("ALTER ROLE {} WITH {}" if exists else "CREATE ROLE {} WITH {}")
-    parts = [_attributes(spec)]
+    parts: list[sql.Composable] = [_attributes(spec)]
     if disable_password:
         parts.append(sql.SQL("PASSWORD NULL"))
     elif password is not None:

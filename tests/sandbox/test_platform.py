@@ -105,7 +105,7 @@ def unique(prefix: str) -> str:
 
 
 def nsupdate(script: str, *, signed: bool = True) -> subprocess.CompletedProcess[str]:
-    argv: list[str | Path] = ["nsupdate"] + (["-k", TSIG_KEY] if signed else [])
+    argv: list[str | Path] = ["nsupdate", *(["-k", str(TSIG_KEY)] if signed else [])]
     return run(argv, stdin=f"server 127.0.0.1 {layout.DNS_PORT}\n{script}send\n")
 
 
@@ -171,10 +171,11 @@ def test_managed_role_and_database_for_a_new_app() -> None:
     database_name = f"{role}_db"
     object_name = f"gitea-db-{role.replace('_', '-')}"
     password = secrets.token_urlsafe(18)
-    manifest = {"apiVersion": "postgresql.cnpg.io/v1", "kind": "Database",
-                "metadata": {"name": object_name, "namespace": "databases"},
-                "spec": {"cluster": {"name": "gitea-db"}, "name": database_name,
-                         "owner": role, "databaseReclaimPolicy": "delete"}}
+    manifest: dict[str, Any] = {
+        "apiVersion": "postgresql.cnpg.io/v1", "kind": "Database",
+        "metadata": {"name": object_name, "namespace": "databases"},
+        "spec": {"cluster": {"name": "gitea-db"}, "name": database_name, "owner": role,
+                 "databaseReclaimPolicy": "delete"}}
     try:
         done = apply(_role_secret(object_name, role, password))
         expect(done.returncode == 0, "the role's Secret to be created", done.stderr, UP)
