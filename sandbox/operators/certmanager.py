@@ -238,7 +238,19 @@ class CertManagerStandIn:
         self.workers: dict[tuple[str, str], threading.Thread] = {}
         self.failed_at: dict[tuple[str, str, int], float] = {}
         self.lock = threading.Lock()
+        self._remove_stale_solvers()
         solver.serve()
+
+    def _remove_stale_solvers(self) -> None:
+        """Solver objects left by an issuance that a restart cut short (tokens are gone)."""
+        for api_version, kind in (("networking.k8s.io/v1", "Ingress"), ("v1", "Service"),
+                                  ("discovery.k8s.io/v1", "EndpointSlice")):
+            for obj in self.kube.list(api_version, kind,
+                                      label_selector="acme.cert-manager.io/http01-solver=true"):
+                meta = obj["metadata"]
+                log.info("removing stale solver %s %s/%s", kind, meta["namespace"],
+                         meta["name"])
+                self.kube.delete(api_version, kind, meta["name"], meta["namespace"])
 
     def reconcile(self) -> None:
         issuers = self._issuers()
