@@ -30,7 +30,8 @@ def is_htmx(request: HttpRequest) -> bool:
 
 def gefiltert(request: HttpRequest) -> tuple[FilterForm, QuerySet[Ausschreibung]]:
     """Die Ausschreibungen nach Suchbegriff und Status der Anfrage."""
-    form = FilterForm(request.GET or None)
+    # Own ids (filter_q, filter_status): the create form on the same page has a status field too.
+    form = FilterForm(request.GET or None, auto_id="filter_%s")
     qs = Ausschreibung.objects.select_related("auftraggeber", "verfahrensart")
     if form.is_valid():
         begriff = form.cleaned_data["q"].strip()

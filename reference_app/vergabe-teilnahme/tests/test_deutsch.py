@@ -111,3 +111,13 @@ def test_verwaltungs_anmeldung_deutsch(client: Client) -> None:
     text = sichtbar(client.get("/admin/login/").content.decode())
     assert "Anmelden" in text
     assert "Passwort" in text
+
+
+def test_leere_auswahl_deutsch(angemeldet: Client, admin_client: Client) -> None:
+    for client, pfad in (
+        (angemeldet, "/"),
+        (admin_client, "/admin/ausschreibungen/ausschreibung/add/"),
+    ):
+        html = client.get(pfad).content.decode()
+        assert "– Bitte auswählen –" in html
+        assert "Select an option" not in html

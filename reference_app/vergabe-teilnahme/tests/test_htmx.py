@@ -138,3 +138,11 @@ def test_kennzahlen_fragment(
     html = angemeldet.get("/ausschreibungen/kennzahlen/", **HX).content.decode()
     assert "Ausschreibungen gesamt" in html
     assert "<html" not in html
+
+
+def test_filter_und_formular_haben_verschiedene_ids(angemeldet: Client, stammdaten: None) -> None:
+    html = angemeldet.get("/").content.decode()
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    assert 'id="filter_status"' in html
+    assert 'id="id_status"' in html
