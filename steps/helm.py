@@ -51,9 +51,33 @@ def values_hosts(target: Target, sops: Sops, ctx: dict[str, Any]) -> None:
     host = str(target.require("app.host"))
     expect(values.get("host") == host, f"host {host} (it becomes ALLOWED_HOSTS)",
            f"{values.get('host')!r}", "set host in the values.")
-    origins = str(values.get("csrfTrustedOrigins", f"https://{host}")).split(",")
-    expect(f"https://{host}" in origins, f"https://{host} among CSRF_TRUSTED_ORIGINS",
-           f"{origins}", "CSRF origins need scheme, host (and port if not 443).")
+    origins = [o.strip() for o in str(values.get("csrfTrustedOrigins", f"https://{host}"))
+               .split(",") if o.strip()]
+    problems = [origin_problem(o, host) for o in origins]
+    expect(None in problems, f"the origin browsers send, https://{host}, among "
+           "CSRF_TRUSTED_ORIGINS (Django compares scheme, host and port literally)",
+           f"CSRF_TRUSTED_ORIGINS {origins}: " + "; ".join(p for p in problems if p),
+           "the CSRF origin check would refuse every login and form post (403); set "
+           f"csrfTrustedOrigins to https://{host} in the values (`sops <values file>`).")
+
+
+def origin_problem(origin: str, host: str) -> str | None:
+    """Why ORIGIN does not admit a browser at https://HOST (None when it does)."""
+    if "://" not in origin:
+        return f"{origin!r} has no scheme"
+    scheme, _, rest = origin.partition("://")
+    name, _, port = rest.partition(":")
+    if scheme != "https":
+        return f"{origin!r} has scheme {scheme}, but browsers reach the app over https"
+    if "/" in rest:
+        return f"{origin!r} carries a path; an origin is scheme://host[:port] only"
+    if port and port != "443":
+        return f"{origin!r} names port {port}; browsers send no port for 443"
+    if port:
+        return f"{origin!r} names port 443, which browsers leave out of the origin"
+    if name != host and not (name.startswith("*.") and host.endswith(name[1:])):
+        return f"{origin!r} names host {name}, not {host}"
+    return None
 
 
 @then("the values carry a generated SECRET_KEY and the database DSN")
