@@ -75,7 +75,11 @@ def probe(tmp_path: Path) -> Callable[..., Probe]:
         out = tmp_path / "probe.json"
         done = subprocess.run(
             [sys.executable, str(PROBE), str(out)],
-            cwd=app_dir, env=env, capture_output=True, text=True, timeout=300,
+            cwd=app_dir,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
         log = done.stdout + done.stderr
         assert done.returncode == 0, log

@@ -50,12 +50,11 @@ def main(result_path: str) -> None:
     import django
 
     django.setup()
+    from ausschreibungen.models import Auftraggeber, Verfahrensart
     from django.conf import settings
     from django.contrib.auth.models import User
     from django.core.management import call_command
     from django.test import Client
-
-    from ausschreibungen.models import Auftraggeber, Verfahrensart
 
     call_command("migrate", verbosity=0)
     call_command("collectstatic", "--noinput", verbosity=0)

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import HOST, REFERENCE_APP, Probe
 
+from conftest import HOST, REFERENCE_APP, Probe
 from reference_app import faults
 
 HEALTHY = {"status": "ok", "https": True}
@@ -43,9 +43,7 @@ def test_f01_origin_check_fails(app_copy: Path, probe: Callable[..., Probe]) -> 
     assert p.result["create_hx"][0] == 403
     assert p.result["dashboard"] == 200
     assert p.result["healthz"] == [200, {"status": "ok", "https": False}]
-    assert (
-        f"Origin checking failed - https://{HOST} does not match any trusted origins" in p.log
-    )
+    assert f"Origin checking failed - https://{HOST} does not match any trusted origins" in p.log
 
 
 def test_f01_bare_host_is_refused_by_django_checks(app_copy: Path) -> None:
@@ -156,11 +154,17 @@ def test_normal_app_carries_no_fault() -> None:
 def test_command_line(app_copy: Path) -> None:
     listing = subprocess.run(
         [sys.executable, "-m", "reference_app.faults"],
-        cwd=REFERENCE_APP.parent, capture_output=True, text=True, check=True,
+        cwd=REFERENCE_APP.parent,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert len(listing.stdout.splitlines()) == len(faults.FAULTS)
     done = subprocess.run(
         [sys.executable, "-m", "reference_app.faults", "F13", str(app_copy)],
-        cwd=REFERENCE_APP.parent, capture_output=True, text=True, check=True,
+        cwd=REFERENCE_APP.parent,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert "F13" in done.stdout

@@ -20,8 +20,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import copy_app
 
+from conftest import copy_app
 from reference_app import faults
 
 PODMAN = os.environ.get("PODMAN", str(Path(__file__).resolve().parents[2] / ".sandbox/bin/podman"))
