@@ -24,7 +24,8 @@ MAKE_INCLUDE = "include make/vergabe-teilnahme.mk"
 #: secret-looking assignments in clear text (a SOPS value is ENC[…] and does not match)
 CLEAR_SECRET = re.compile(
     r"(?P<key>[A-Za-z_]*(?:SECRET_KEY|PASSWORD|PASSWD|TOKEN|DSN|DATABASE_URL|secret_key|"
-    r"password|token|dsn))\s*[:=]\s*[\"']?(?P<value>(?!ENC\[)[^\s\"'#]{8,})")
+    r"password|token|dsn))\s*[:=]\s*[\"']?(?P<value>(?!ENC\[)[A-Za-z0-9+/=_.:@-]{12,})"
+    r"(?=[\s\"',]|$)")
 PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----|AGE-SECRET-KEY-1[0-9A-Z]{20,}")
 DSN_WITH_PASSWORD = re.compile(r"postgres(?:ql)?://[^:\s/]+:[^@\s]{4,}@")
 
@@ -160,7 +161,10 @@ def clear_secrets(repo: Path, known: list[str]) -> list[str]:
             continue
         for number, line in enumerate(text.splitlines(), start=1):
             for match in CLEAR_SECRET.finditer(line):
-                if match.group("value").startswith(("$", "{{", "<", "@")):
+                value = match.group("value")
+                looks_random = any(c.isdigit() for c in value) and any(c.isalpha()
+                                                                       for c in value)
+                if not looks_random or value.startswith(("$", "{{", "<", "@")):
                     continue
                 findings.append(f"{rel}:{number} key {match.group('key')}")
             if PRIVATE_KEY.search(line):

@@ -111,6 +111,8 @@ def _scenario_info(item: pytest.Item) -> dict[str, Any] | None:
             "feature_file": os.path.relpath(template.feature.filename, targets.ROOT),
             "line": template.line_number, "name": template.name, "tags": tags,
             "tasks": [tag for tag in tags if tag in graph.DEPENDS_ON],
+            "group": ([tag for tag in tags if tag in graph.DEPENDS_ON]
+                      or [tag for tag in tags if tag in ("safety", "completion")] or ["-"]),
             "steps": [], "evidence": [], "outcome": "not run", "reason": "",
             "next_action": "", "who": "", "duration_s": 0.0}
 
@@ -255,7 +257,7 @@ def pytest_runtest_teardown(item: pytest.Item) -> None:
     run = state.active()
     if info is None or run is None:
         return
-    for task in info["tasks"] or ["-"]:
+    for task in info["group"]:
         run.results.setdefault(task, []).append(info["outcome"])
     if info not in run.scenarios:
         run.scenarios.append(info)
@@ -369,9 +371,11 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     tr.section("workplan")
     by_task: dict[str, Counter[str]] = {}
     for scenario in run.scenarios:
-        for task in scenario["tasks"] or ["-"]:
+        for task in scenario["group"]:
             by_task.setdefault(task, Counter())[scenario["outcome"]] += 1
-    for task, counts in sorted(by_task.items()):
+    order = [*graph.TASK_ORDER, "safety", "completion"]
+    for task, counts in sorted(by_task.items(),
+                               key=lambda kv: order.index(kv[0]) if kv[0] in order else 99):
         title = run.workplan.tasks[task].title if run.workplan and task in \
             run.workplan.tasks else task
         summary = ", ".join(f"{n} {o.replace('_', ' ')}" for o, n in sorted(counts.items()))
