@@ -263,6 +263,26 @@ def pytest_runtest_teardown(item: pytest.Item) -> None:
         run.scenarios.append(info)
 
 
+def _repositories(run: state.Run) -> dict[str, dict[str, str]]:
+    """The commit and branch of each repository the run checked (when it exists here)."""
+    import subprocess
+
+    found: dict[str, dict[str, str]] = {}
+    for key in ("app.repo", "deploy.repo"):
+        try:
+            path = run.target.path(key)
+        except SuiteError:
+            continue
+        if not (path / ".git").exists():
+            continue
+        def git(*args: str, where: Path = path) -> str:
+            return subprocess.run(["git", "-C", str(where), *args], capture_output=True,
+                                  text=True, check=False, timeout=10).stdout.strip()
+        found[path.name] = {"path": str(path), "commit": git("rev-parse", "HEAD"),
+                            "branch": git("branch", "--show-current")}
+    return found
+
+
 def _record(run: state.Run, session: pytest.Session) -> dict[str, Any]:
     plan = run.workplan
     finished = dt.datetime.now(dt.UTC)
@@ -280,7 +300,7 @@ def _record(run: state.Run, session: pytest.Session) -> dict[str, Any]:
         "options": {"provision": run.provision, "plan": run.plan_only, "markexpr": markexpr,
                     "subset": subset or (["smoke"] if "smoke" in markexpr else None),
                     "args": [redact.redact(a) for a in session.config.invocation_params.args]},
-        "repositories": run.repositories,
+        "repositories": run.repositories or _repositories(run),
         "workplan": {
             "id": plan.id if plan else workplan.WORKPLAN_ID, "title": plan.title if plan else "",
             "goal": plan.goal if plan else "",
@@ -376,10 +396,12 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     order = [*graph.TASK_ORDER, "safety", "completion"]
     for task, counts in sorted(by_task.items(),
                                key=lambda kv: order.index(kv[0]) if kv[0] in order else 99):
+        titles = {"safety": "Safety contract", "completion": "Completion criteria"}
         title = run.workplan.tasks[task].title if run.workplan and task in \
-            run.workplan.tasks else task
+            run.workplan.tasks else titles.get(task, task)
+        label = task if task in graph.DEPENDS_ON else ""
         summary = ", ".join(f"{n} {o.replace('_', ' ')}" for o, n in sorted(counts.items()))
-        tr.write_line(f"{task:4} {title[:60]:60} {summary}")
+        tr.write_line(f"{label:4} {title[:60]:60} {summary}")
     applied = [c for c in run.changes if c.applied]
     tr.write_line(f"provisioning: {len(applied)} change(s) made"
                   + ("" if applied or not run.provision else " — already converged"))
