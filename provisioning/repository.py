@@ -2,9 +2,10 @@
 
 The suite never overwrites an operator's file.  A file that exists and differs is
 reported with its diff and left alone — unless the suite wrote it itself (it carries the
-GENERATED marker), in which case it is brought up to date.  What the suite writes is
-committed on a branch of its own (`[deploy] branch`) in the local repository; nothing is
-pushed.
+GENERATED marker), in which case it is brought up to date.  Files the checks judge by their
+content (the app's Dockerfile) are scaffolded only where missing (`keep_existing`).  What
+the suite writes is committed on a branch of its own (`[deploy] branch`) in the local
+repository; nothing is pushed.
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ class Wanted:
     relpath: str
     content: str
     append_line: bool = False
+    #: once the file exists it is the operator's: kept as it is, and judged by the checks
+    keep_existing: bool = False
 
 
 class RepoFiles(Provisioner):
@@ -83,6 +86,8 @@ class RepoFiles(Provisioner):
             if not path.exists():
                 changes.append(self.change(f"{self.repo.name}/{want.relpath}", "create",
                                            text_diff("", want.content, want.relpath)))
+                continue
+            if want.keep_existing:
                 continue
             current = path.read_text(errors="replace")
             if want.append_line:
@@ -123,6 +128,8 @@ class RepoFiles(Provisioner):
         for want in self.wanted:
             path = self.repo / want.relpath
             path.parent.mkdir(parents=True, exist_ok=True)
+            if want.keep_existing and path.exists():
+                continue
             if want.append_line:
                 current = path.read_text() if path.exists() else ""
                 if want.content.strip() not in current:

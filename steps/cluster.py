@@ -15,8 +15,11 @@ from suite.state import Run
 from suite.targets import Target
 
 #: log lines that mean trouble, and the harmless ones that look alike
-ERROR_LINE = re.compile(r"\b(ERROR|CRITICAL|Traceback|Internal Server Error|OperationalError)\b")
+ERROR_LINE = re.compile(r"\b(ERROR|CRITICAL|Traceback|Internal Server Error|OperationalError)\b"
+                        r"|Forbidden \((CSRF|Origin checking failed)")
 EXPECTED_NOISE = re.compile(r"Not Found: /favicon.ico|DisallowedHost.*\.svc")
+#: the last line of a Python traceback: the exception and its message
+EXCEPTION_LINE = re.compile(r"^(\w+\.)*\w*(Error|Exception)\b: .+")
 
 
 @given("the target cluster is reachable")
@@ -90,17 +93,16 @@ def container_gunicorn(kube: Kube, target: Target, ctx: dict[str, Any]) -> None:
 
 
 @then("inside the app container the built assets and the Vite manifest are present")
-def container_assets(kube: Kube, target: Target, ctx: dict[str, Any]) -> None:
+def container_assets(kube: Kube, target: Target, ctx: dict[str, Any],
+                     evidence: Evidence) -> None:
+    from steps.registry import ASSETS_NEXT, VITE_CHECK, vite_finding
+
     host = _container_host(kube, target, ctx)
-    found = host.check_output("find / -path /proc -prune -o -name manifest.json -path "
-                              "'*.vite*' -print 2>/dev/null | head -5")
-    expect(bool(found.strip()), "the Vite manifest (.vite/manifest.json) in the image",
-           "no .vite/manifest.json anywhere in the container", "copy static/dist from the "
-           "asset stage into the Python stage of the Dockerfile.")
-    css = host.check_output("find / -path /proc -prune -o -name '*.css' -path '*dist*' "
-                            "-print 2>/dev/null | head -3")
-    expect(bool(css.strip()), "built CSS under static/dist", "no built stylesheet",
-           "run `npm run build` in the asset stage.")
+    output = host.run("python -c %s", VITE_CHECK)
+    complete, finding = vite_finding(output.stdout or output.stderr)
+    evidence.text("built assets in the app container", finding)
+    expect(complete, "the built assets and a Vite manifest that resolves every entry the "
+           "templates include", finding, ASSETS_NEXT)
 
 
 @then("inside the app container DEBUG is off")
@@ -110,9 +112,13 @@ def container_debug_off(kube: Kube, target: Target, ctx: dict[str, Any]) -> None
         "python -c \"import django,os; django.setup(); from django.conf import settings as s;"
         " print(os.environ.get('DJANGO_SETTINGS_MODULE'), s.DEBUG)\" 2>/dev/null || true")
     module, _, debug = settings.strip().rpartition(" ")
-    expect(debug == "False", "DEBUG off with the production settings",
-           f"settings module {module or '?'} with DEBUG={debug or 'unknown'}",
-           "remove DEBUG=True from the release's values; production runs with DEBUG off.")
+    found = (f"DEBUG is on in production: the settings module {module or '?'} reports "
+             "DEBUG=True, so error pages show settings, source and SQL to every visitor"
+             if debug == "True" else
+             f"settings module {module or '?'} with DEBUG={debug or 'unknown'}")
+    expect(debug == "False", "DEBUG off with the production settings", found,
+           "remove DEBUG/DJANGO_DEBUG from the release's values, make the production "
+           "settings set DEBUG = False whatever the environment says, and redeploy.")
     expect(module.endswith(".prod"), "DJANGO_SETTINGS_MODULE ending in .prod", module,
            "set DJANGO_SETTINGS_MODULE=vergabe_teilnahme.settings.prod in the values.")
 
@@ -127,9 +133,17 @@ def app_logs_clean(kube: Kube, target: Target, evidence: Evidence) -> None:
     namespace = str(target.require("cluster.namespace"))
     pod = app_pod(kube, target)
     text = kube.core.read_namespaced_pod_log(pod, namespace, container="web", tail_lines=2000)
-    bad = [line for line in text.splitlines()
-           if ERROR_LINE.search(line) and not EXPECTED_NOISE.search(line)]
-    evidence.text("app log (last 20 lines)", "\n".join(text.splitlines()[-20:]))
-    expect(not bad, f"no error lines in the log of {pod}",
-           f"{len(bad)} error line(s), first: {bad[0][:300] if bad else ''}",
-           f"read `kubectl -n {namespace} logs {pod}` and fix the cause.")
+    lines = text.splitlines()
+    bad = [line for line in lines if ERROR_LINE.search(line) and not EXPECTED_NOISE.search(line)]
+    causes = list(dict.fromkeys(line.strip() for line in lines
+                                if EXCEPTION_LINE.match(line.strip())))
+    evidence.text("app log (last 20 lines)", "\n".join(lines[-20:]))
+    found = f"{len(bad)} error line(s), first: {bad[0][:300] if bad else ''}"
+    if causes:
+        found += "; the exception(s): " + " | ".join(c[:300] for c in causes[:3])
+    next_step = f"read `kubectl -n {namespace} logs {pod}` and fix the cause."
+    if any("Missing staticfiles manifest entry" in c for c in causes):
+        next_step = ("a template names a static file that collectstatic never saw, so the page "
+                     "answers 500: add the file under static/ (or fix the {% static %} path), "
+                     "rebuild and redeploy the image.")
+    expect(not bad, f"no error lines in the log of {pod}", found, next_step)

@@ -32,7 +32,8 @@ DSN_WITH_PASSWORD = re.compile(r"postgres(?:ql)?://[^:\s/]+:[^@\s]{4,}@")
 
 def ensure_app_files(target: Target) -> None:
     repo = target.path("app.repo")
-    wanted = [Wanted(dest, (TEMPLATES / src).read_text()) for dest, src in APP_FILES]
+    wanted = [Wanted(dest, (TEMPLATES / src).read_text(), keep_existing=True)
+              for dest, src in APP_FILES]
     wanted.append(Wanted("README.md", (TEMPLATES / "app/README-container.md").read_text(),
                          append_line=True))
     base.ensure(RepoFiles(repo, wanted, name="app-container-files", task="T02",
