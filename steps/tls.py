@@ -19,7 +19,7 @@ from fixtures.run import Evidence
 from provisioning import base
 from provisioning.ingress import TLS_SECRET, AppliedIngress
 from steps.repository import ingress_manifest_file
-from suite.check import eventually, expect
+from suite.check import eventually, expect, fail
 from suite.errors import Missing
 from suite.state import Run
 from suite.targets import Target
@@ -168,11 +168,18 @@ def gitea_serves(kube: Kube, target: Target, http: TargetHTTP) -> None:
 @then("the certificate for the app host becomes Ready")
 def certificate_ready(kube: Kube, target: Target, evidence: Evidence, run: Run) -> None:
     namespace = str(target.require("cluster.namespace"))
+    host = str(target.require("app.host"))
 
     def probe() -> tuple[bool, str]:
         cert = certificate_for_secret(kube, namespace, TLS_SECRET)
         if cert is None:
             return False, f"no Certificate for {TLS_SECRET} yet"
+        names = sorted(cert.get("spec", {}).get("dnsNames") or [])
+        expect(host in names, f"a Certificate for the host the Ingress serves, {host}",
+               f"Certificate {namespace}/{cert['metadata']['name']} asks for the names "
+               f"{names}, not {host}; a certificate for them cannot secure {host}",
+               "make the Certificate's dnsNames equal the Ingress tls hosts (cert-manager's "
+               "ingress-shim writes them from the Ingress when it owns the Certificate).")
         ok, text = _ready(cert)
         if ok:
             return True, text
@@ -276,11 +283,12 @@ def https_healthz(target: Target, http: TargetHTTP, evidence: Evidence) -> None:
                 return False, f"TLS error: {str(exc)[-160:]}"
             except requests.RequestException as exc:
                 return False, f"no answer: {type(exc).__name__}"
-            if response.status_code not in (301, 302, 307, 308):
+            if response.status_code not in REDIRECTS:
                 break
-            chain.append(f"{response.status_code} -> {response.headers.get('Location', '')}")
+            chain.append(f"{response.status_code} Location: "
+                         f"{response.headers.get('Location', '')}")
             url = requests.compat.urljoin(url, response.headers.get("Location", ""))
-        seen.update(status=response.status_code, chain=chain)
+        seen.update(status=response.status_code, chain=chain, https=_sees_https(response))
         return True, f"HTTP {response.status_code}" + (f" after {chain}" if chain else "")
 
     observed = eventually(probe, f"{start} over a certificate chain that validates",
@@ -290,10 +298,28 @@ def https_healthz(target: Target, http: TargetHTTP, evidence: Evidence) -> None:
     evidence.text("https health check", f"{start}: {observed}")
     chain = list(seen.get("chain") or [])  # type: ignore[call-overload]
     expect(len(chain) < 5, f"{host}/healthz without a redirect loop",
-           f"a redirect loop: {' | '.join(chain)}", "behind a TLS-terminating ingress set "
-           "SECURE_PROXY_SSL_HEADER = ('HTTP_X_FORWARDED_PROTO', 'https') so Django sees HTTPS.")
+           redirect_loop(chain, start), PROXY_HINT)
     expect(seen.get("status") == 200, f"HTTP 200 from {start}", observed,
            "read the app pod's log.")
+    if seen.get("https") is False:
+        page = f"https://{host}/"
+        answer, page_chain = follow(http, page)
+        evidence.text("the app's front page over https", f"{page}: {page_chain} -> HTTP "
+                      f"{answer.status_code}")
+        found = (redirect_loop(page_chain, page) if answer.status_code in REDIRECTS else
+                 f"GET {page} -> " + " -> ".join([*page_chain, f"HTTP {answer.status_code}"]))
+        fail(f"the app to take requests that reached the ingress over https for https "
+             f"({start} reports \"https\": true)", f"{start} reports \"https\": false, and "
+             f"{found}", PROXY_HINT)
+
+
+def _sees_https(response: requests.Response) -> bool | None:
+    """The health endpoint's own view of the scheme (its "https" field), if it has one."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body.get("https") if isinstance(body, dict) else None
 
 
 @then("the served certificate names the app host and was issued by the target's issuer")
