@@ -11,9 +11,9 @@ from suite.collect import collect_feature
 pytest_plugins = [
     "suite.plugin",
     "fixtures.run", "fixtures.cluster", "fixtures.http", "fixtures.sops", "fixtures.helm",
-    "fixtures.registry", "fixtures.database", "fixtures.hosts",
+    "fixtures.registry", "fixtures.database", "fixtures.hosts", "fixtures.browser",
     "steps.context", "steps.cluster", "steps.registry", "steps.database", "steps.repository",
-    "steps.helm", "steps.dns", "steps.tls", "steps.docs",
+    "steps.helm", "steps.dns", "steps.tls", "steps.docs", "steps.browser",
 ]
 
 

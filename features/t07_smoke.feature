@@ -30,7 +30,7 @@ Feature: T07 — Initial migration, seed, and smoke test
   @smoke @browser
   Scenario: Login at /admin/ succeeds
     When I log in at "/admin/" as the superuser
-    Then I see the admin index "Website-Verwaltung"
+    Then I see the admin index "Vergabe-Teilnahme – Verwaltung"
 
   @smoke @browser
   Scenario: The dashboard renders without errors
