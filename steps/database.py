@@ -131,23 +131,32 @@ def database_applied(database: Database, target: Target) -> None:
         raise Missing(f"no cnpg Database for {database.name} on Cluster "
                       f"{database.cluster_name}.", next_action="run with --provision.")
     name = obj["metadata"]["name"]
-    expect(obj["spec"].get("owner") == database.role, f"Database {name} owned by "
-           f"{database.role}", f"owner {obj['spec'].get('owner')!r}",
-           f"set spec.owner: {database.role} on the Database.")
+    owner = obj["spec"].get("owner")
+    expect(owner == database.role, f"Database {database.namespace}/{name} owned by the app "
+           f"role {database.role}", f"it names the owner {owner!r}; cnpg reports "
+           f"{_database_status(obj)}", f"set spec.owner: {database.role} on the Database (the "
+           "role must exist as a managed role first) and apply it again.")
 
     def probe() -> tuple[bool, str]:
         current = database.database_object() or {}
         status = current.get("status", {})
         gen = current.get("metadata", {}).get("generation")
         done = status.get("applied") is True and status.get("observedGeneration") == gen
-        return done, (f"applied={status.get('applied')}, message={status.get('message')!r}, "
-                      f"observedGeneration={status.get('observedGeneration')} of {gen}")
+        return done, _database_status(current)
 
-    eventually(probe, f"Database {database.namespace}/{name} applied",
+    eventually(probe, f"Database {database.namespace}/{name} applied by cnpg",
                deadline=target.timeout("default"), interval=target.interval,
-               next_step=f"`kubectl -n {database.namespace} describe database {name}`; a "
-               "Database that is never applied usually lacks an owner or names a role "
-               "that does not exist.")
+               next_step=f"`kubectl -n {database.namespace} describe database {name}`: a "
+               "message names what cnpg refused (an owner role that does not exist, a name "
+               "another Database manages); an observedGeneration behind the generation means "
+               "the cnpg operator has not reconciled it at all — check that it runs.")
+
+
+def _database_status(obj: dict[str, Any]) -> str:
+    status = obj.get("status") or {}
+    generation = obj.get("metadata", {}).get("generation")
+    return (f"applied={status.get('applied')}, message={status.get('message')!r}, "
+            f"observedGeneration={status.get('observedGeneration')} of generation {generation}")
 
 
 @then("a disposable psql pod connects to the app database as the app role")

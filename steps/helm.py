@@ -119,8 +119,10 @@ def values_shape(target: Target, sops: Sops, ctx: dict[str, Any]) -> None:
 
 
 @when(parsers.parse('I render "make vergabe-deploy" with --dry-run'))
-def render_dry_run(target: Target, sops: Sops, ctx: dict[str, Any], kube: Kube) -> None:
+def render_dry_run(target: Target, sops: Sops, ctx: dict[str, Any], kube: Kube,
+                   helm: Helm) -> None:
     base.ensure(Namespace(kube, str(target.require("cluster.namespace"))))
+    preflight(helm)  # a locked release refuses even a dry run: say so, and how to recover
     result = make(target, sops, "vergabe-deploy", "DRY_RUN=1", check=False)
     ctx["render"] = result
 

@@ -184,6 +184,7 @@ def no_clear_secrets(target: Target, sops: Sops) -> None:
     known: list[str] = []
     for rel in _tracked_files(repo):
         if rel.endswith(".sops.yaml") and rel != ".sops.yaml":
+            sops.check_key(repo / rel)  # without the key the scan cannot see the values
             try:
                 known += secret_leaves(sops.decrypt(repo / rel))
             except Exception:  # noqa: BLE001, S112 - an undecryptable file is scanned as text
