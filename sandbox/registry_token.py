@@ -54,7 +54,14 @@ log = logging.getLogger("sandbox.registry_token")
 SERVICE = "container_registry"
 ISSUER = f"{layout.GITEA_HOST} token stand-in"
 REALM = f"https://{layout.GITEA_HOST}/v2/token"
-CHALLENGE = f'Bearer realm="{REALM}",service="{SERVICE}",scope="*"'
+
+
+def challenge(realm: str = REALM) -> str:
+    """Gitea's challenge, naming REALM (another realm only to stage a misconfiguration)."""
+    return f'Bearer realm="{realm}",service="{SERVICE}",scope="*"'
+
+
+CHALLENGE = challenge()
 TOKEN_LIFETIME = dt.timedelta(hours=1)
 SIGNER = "registry-token-signer"  # .sandbox/pki/NAME.{crt,key}, issued by registry-token-ca
 
@@ -135,6 +142,7 @@ class Handler(BaseHTTPRequestHandler):
     sys_version = ""
     key_path: Path
     cert_path: Path
+    challenge = CHALLENGE
 
     def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
         url = urlsplit(self.path)
@@ -170,7 +178,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _unauthorized(self, message: str) -> None:
         self._send(401, {"errors": [{"code": "UNAUTHORIZED", "message": message}]},
-                   {"WWW-Authenticate": CHALLENGE})
+                   {"WWW-Authenticate": self.challenge})
 
     def _send(self, status: int, body: dict[str, object],
               headers: dict[str, str] | None = None) -> None:
@@ -195,12 +203,15 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--listen", default=f"127.0.0.1:{layout.REGISTRY_TOKEN_PORT}")
     parser.add_argument("--key", type=Path, default=layout.PKI / f"{SIGNER}.key")
     parser.add_argument("--cert", type=Path, default=layout.PKI / f"{SIGNER}.crt")
+    parser.add_argument("--realm", default=REALM,
+                        help="the realm the challenge names (default: Gitea's public URL)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     host, _, port = args.listen.rpartition(":")
     Handler.key_path, Handler.cert_path = args.key, args.cert
+    Handler.challenge = challenge(args.realm)
     server = ThreadingHTTPServer((host, int(port)), Handler)
-    log.info("Gitea token stand-in listening on %s (realm %s)", args.listen, REALM)
+    log.info("Gitea token stand-in listening on %s (realm %s)", args.listen, args.realm)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -16,6 +16,11 @@ Two credentials are generated at the first `up`, mode 600 in `.sandbox/secrets/`
 `WP_SANDBOX_REGISTRY_AUTH=basic` switches to HTTP Basic auth (htpasswd), the way other
 registries work; distribution's htpasswd mode cannot tell pull from push, so both users
 may push in that mode.
+
+`WP_SANDBOX_REGISTRY_REALM=<url>` makes the challenge (distribution's and the stand-in's)
+name another realm, e.g. an internal `http://…svc` URL: a misconfigured Gitea ROOT_URL,
+staged by the fault tests (`up --only registry` with it set, and again without it, restarts
+both daemons with the new realm).
 """
 
 from __future__ import annotations
@@ -65,6 +70,11 @@ def auth_mode() -> str:
     return mode
 
 
+def realm() -> str:
+    """The token realm the challenge names: Gitea's public URL unless staged otherwise."""
+    return os.environ.get("WP_SANDBOX_REGISTRY_REALM", "").strip() or registry_token.REALM
+
+
 def ensure_secret(path: Path) -> None:
     """Generate a random credential into PATH (mode 600) unless it exists."""
     layout.SECRETS.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -93,7 +103,7 @@ def _ensure_token_signer() -> Path:
 def _config(mode: str) -> dict[str, object]:
     if mode == "token":
         auth: dict[str, object] = {"token": {
-            "realm": registry_token.REALM, "service": registry_token.SERVICE,
+            "realm": realm(), "service": registry_token.SERVICE,
             "issuer": registry_token.ISSUER, "rootcertbundle": str(_ensure_token_signer())}}
     else:
         auth = {"htpasswd": {"realm": layout.GITEA_HOST, "path": str(HTPASSWD)}}
@@ -172,8 +182,8 @@ class Registry(Component):
             MODE_STAMP.write_text(self.mode)
         if self.mode == "token" and not proc.running(TOKEN_DAEMON):
             proc.require_free_port(NAME, "127.0.0.1", layout.REGISTRY_TOKEN_PORT)
-            proc.start(TOKEN_DAEMON, [sys.executable, "-m",
-                                      "sandbox.registry_token", "--listen", TOKEN_ADDRESS],
+            proc.start(TOKEN_DAEMON, [sys.executable, "-m", "sandbox.registry_token",
+                                      "--listen", TOKEN_ADDRESS, "--realm", realm()],
                        cwd=layout.ROOT)
 
     def healthy(self) -> bool | str:
