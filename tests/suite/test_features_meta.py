@@ -11,13 +11,13 @@ Aspects:
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from pathlib import Path
 
 import pytest
 from pytest_bdd.feature import get_features
 from pytest_bdd.steps import step_function_context_registry
 
-import conftest
 from suite import traceability, workplan
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,8 +30,16 @@ def _templates() -> list:
             for scenario in feature.scenarios.values()]
 
 
+def _root_plugins() -> list[str]:
+    spec = importlib.util.spec_from_file_location("root_conftest", ROOT / "conftest.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return list(module.pytest_plugins)
+
+
 def _step_contexts() -> list:
-    for plugin in conftest.pytest_plugins:
+    for plugin in _root_plugins():
         if plugin.startswith("steps."):
             importlib.import_module(plugin)
     return list(step_function_context_registry.values())
