@@ -62,6 +62,12 @@ class Wanted:
     keep_existing: bool = False
 
 
+def _has_block(current: str, block: str) -> bool:
+    """An appended block counts as present when its first line (a heading) already is."""
+    first = next((line for line in block.strip().splitlines() if line.strip()), "")
+    return block.strip() in current or (first.startswith("#") and first in current)
+
+
 class RepoFiles(Provisioner):
     def __init__(self, repo: Path, wanted: list[Wanted], *, name: str, task: str,
                  branch: str, message: str) -> None:
@@ -91,7 +97,7 @@ class RepoFiles(Provisioner):
                 continue
             current = path.read_text(errors="replace")
             if want.append_line:
-                if want.content.strip() not in current:
+                if not _has_block(current, want.content):
                     changes.append(self.change(f"{self.repo.name}/{want.relpath}", "update",
                                                text_diff("", want.content, want.relpath)))
                 continue
@@ -132,7 +138,7 @@ class RepoFiles(Provisioner):
                 continue
             if want.append_line:
                 current = path.read_text() if path.exists() else ""
-                if want.content.strip() not in current:
+                if not _has_block(current, want.content):
                     sep = "" if not current or current.endswith("\n") else "\n"
                     path.write_text(current + sep + want.content.strip() + "\n")
             elif not path.exists() or path.read_text(errors="replace") != want.content:

@@ -157,14 +157,14 @@ def csrf_refusal(web: WebSession, request: Request, answer: Response, app_side: 
     who = "the hx request" if headers.get("hx-request") == "true" else what
     origin = headers.get("origin", "(no Origin header)")
     lines, source = app_side.log_lines(r"Forbidden \(|CSRF")
+    page_said = web.screen() if request.is_navigation_request() else visible_text(answer)
     said = " ".join([web.screen(), visible_text(answer), *lines])
     expected = f"{what} ({request.method} {web.path_of(request.url)}) to be accepted"
     log_part = f"{source}: {' | '.join(lines) or 'no Forbidden line'}"
     if request.method in UNSAFE and ORIGIN_FAILURE.search(said):
         return (expected,
                 f"{who} got 403: CSRF origin check failed. The browser sent Origin {origin}; "
-                f"{trusted_origins(app_side, origin)}. The page said: "
-                f"{visible_text(answer) or web.screen()}; {log_part}",
+                f"{trusted_origins(app_side, origin)}. The page said: {page_said}; {log_part}",
                 "CSRF_TRUSTED_ORIGINS (csrfTrustedOrigins in the values) must hold the origin "
                 "exactly as browsers send it, scheme included: https://<app host>; and behind "
                 "TLS that ends at the ingress Django must see https (SECURE_PROXY_SSL_HEADER, "
@@ -181,7 +181,7 @@ def csrf_refusal(web: WebSession, request: Request, answer: Response, app_side: 
                                                 "field)") + f"; {log_part}",
                 "every HTMX request must carry the token: <body hx-headers='{\"X-CSRFToken\": "
                 "\"{{ csrf_token }}\"}'> in the base template (or a {% csrf_token %} field).")
-    return (expected, f"{who} got 403: {visible_text(answer) or web.screen()}; {log_part}",
+    return (expected, f"{who} got 403: {page_said}; {log_part}",
             "read the reason in the app log; for CSRF compare token, cookie, origin and "
             "referer with Django's checks.")
 

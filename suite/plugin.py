@@ -388,6 +388,15 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
             tr.write_line(f"{change.action.upper():8} {change.object}  [{change.provisioner}]")
             for line in change.diff.splitlines()[:20]:
                 tr.write_line(f"           {line}")
+    pending = [s for s in run.scenarios if s["outcome"] in OUTCOME_WORDS]
+    if pending:
+        tr.section("missing, blocked, not evaluated")
+        for scenario in pending:
+            word = OUTCOME_WORDS[scenario["outcome"]][1]
+            tr.write_line(f"{word}: {scenario['feature_file']}:{scenario['line']} "
+                          f"{scenario['name']}")
+            tr.write_line(f"    {scenario['reason']}"
+                          + (f" — who: {scenario['who']}" if scenario.get("who") else ""))
     tr.section("workplan")
     by_task: dict[str, Counter[str]] = {}
     for scenario in run.scenarios:
