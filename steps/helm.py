@@ -40,9 +40,11 @@ def values_settings(target: Target, sops: Sops, ctx: dict[str, Any]) -> None:
     expect(module == "vergabe_teilnahme.settings.prod", "DJANGO_SETTINGS_MODULE="
            "vergabe_teilnahme.settings.prod", f"{module!r}", "set env.DJANGO_SETTINGS_MODULE "
            "in the values (`sops <values file>`).")
-    debug = str(env.get("DJANGO_DEBUG", env.get("DEBUG", "false"))).lower()
-    expect(debug in ("false", "0", "no", ""), "no DEBUG switch in the values",
-           f"DEBUG={debug}", "remove it: production settings only.")
+    switches = {k: str(v) for k, v in env.items() if k in ("DJANGO_DEBUG", "DEBUG")}
+    on = {k: v for k, v in switches.items() if v.strip().lower() not in ("false", "0", "no", "")}
+    expect(not on, "no DEBUG switch in the values", "DEBUG is on in production: the values "
+           "set " + ", ".join(f"env.{k}={v}" for k, v in on.items()), "remove it from the "
+           "values (`sops <values file>`): production settings only, DEBUG off.")
 
 
 @then("the values set ALLOWED_HOSTS and CSRF_TRUSTED_ORIGINS for the app host")
@@ -123,6 +125,7 @@ def render_dry_run(target: Target, sops: Sops, ctx: dict[str, Any], kube: Kube,
                    helm: Helm) -> None:
     base.ensure(Namespace(kube, str(target.require("cluster.namespace"))))
     preflight(helm)  # a locked release refuses even a dry run: say so, and how to recover
+    sops.check_key(target.path("deploy.repo") / str(target.require("deploy.values")))
     result = make(target, sops, "vergabe-deploy", "DRY_RUN=1", check=False)
     ctx["render"] = result
 

@@ -73,9 +73,9 @@ def dockerfile_stages(target: Target) -> None:
 def dockerfile_runtime(target: Target) -> None:
     text = _read(target, "app.repo", "Dockerfile")
     users = re.findall(r"^USER\s+(\S+)", text, re.M | re.I)
-    expect(bool(users) and users[-1] not in ("root", "0", "0:0"),
-           "a final USER that is not root", f"USER lines {users or 'none'}",
-           "add `USER <uid>` to the final stage.")
+    expect(bool(users) and users[-1].split(":")[0] not in ("root", "0"),
+           "a final USER that is not root", f"USER lines {users or 'none'}, so the image runs "
+           "as root (uid 0)", "add `USER <non-zero uid>` to the final stage.")
     expect("gunicorn" in text and "8000" in text, "gunicorn bound to :8000",
            "no gunicorn command on 8000", "set CMD to gunicorn on 0.0.0.0:8000.")
     expect(bool(re.search(r"^HEALTHCHECK", text, re.M | re.I)), "a HEALTHCHECK", "none",
