@@ -40,7 +40,7 @@ def job_logs(kube: Kube, namespace: str, job: str, lines: int = 15) -> str:
     if not pods:
         return "(no pod)"
     try:
-        return str(kube.core.read_namespaced_pod_log(pods[-1].metadata.name, namespace,
+        return str(kube.core.read_namespaced_pod_log(str(pods[-1].metadata.name), namespace,
                                                      tail_lines=lines))
     except ApiException as exc:
         return f"(no log: {exc.reason})"

@@ -73,7 +73,8 @@ class ARecord(Provisioner):
         key_name, algorithm, secret = read_tsig(self.target)
         zone = str(self.target.require("dns.zone"))
         keyring = dns.tsigkeyring.from_text({key_name: (algorithm, secret)})
-        update = dns.update.UpdateMessage(zone, keyring=keyring, keyname=key_name,
+        update = dns.update.UpdateMessage(zone, keyring=keyring,
+                                          keyname=dns.name.from_text(key_name),
                                           keyalgorithm=dns.name.from_text(algorithm))
         relative = dns.name.from_text(self.host).relativize(dns.name.from_text(zone))
         update.replace(relative, 300, "A", self.address)

@@ -23,7 +23,7 @@ _DAY = dt.timedelta(days=1)
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:

@@ -13,7 +13,9 @@ import logging
 import shutil
 import subprocess
 import time
+from typing import Any
 
+import dns.name
 import dns.query
 import dns.update
 from kubernetes import client, config
@@ -57,11 +59,12 @@ def kubernetes_state(api: client.ApiClient) -> None:
                    env={"KUBECONFIG": str(layout.STATE / "kubeconfig" / "admin.yaml"),
                         "PATH": "/usr/bin:/bin"})
     _ignore_missing(core.delete_namespace, NAMESPACE)
-    for item in custom.list_namespaced_custom_object(*CNPG, DB_NAMESPACE, "databases")["items"]:
+    found: Any = custom.list_namespaced_custom_object(*CNPG, DB_NAMESPACE, "databases")
+    for item in found["items"]:
         if item["spec"].get("name") == DATABASE:
             _ignore_missing(custom.delete_namespaced_custom_object, *CNPG, DB_NAMESPACE,
                             "databases", item["metadata"]["name"])
-    cluster = custom.get_namespaced_custom_object(*CNPG, DB_NAMESPACE, "clusters", CLUSTER)
+    cluster: Any = custom.get_namespaced_custom_object(*CNPG, DB_NAMESPACE, "clusters", CLUSTER)
     roles = cluster.get("spec", {}).get("managed", {}).get("roles", [])
     index = next((i for i, r in enumerate(roles) if r.get("name") == ROLE), None)
     if index is not None:
@@ -91,7 +94,8 @@ def database_state() -> None:
 def dns_state() -> None:
     key = read_key()
     update = dns.update.UpdateMessage("whywhynot.test", keyring=key.keyring(),
-                                      keyname=key.name, keyalgorithm=key.algorithm)
+                                      keyname=dns.name.from_text(key.name),
+                                      keyalgorithm=key.algorithm)
     update.delete(layout.APP_HOST.split(".")[0])
     dns.query.tcp(update, "127.0.0.1", port=layout.DNS_PORT, timeout=5)
 

@@ -30,7 +30,7 @@ def cluster_reachable(kube: Kube, run: Run) -> None:
 @then("the ingress class named by the target is served by Traefik")
 def ingress_class_traefik(kube: Kube, target: Target, run: Run) -> None:
     name = str(target.require("cluster.ingress_class"))
-    classes = {c.metadata.name: c for c in kube.net.list_ingress_class().items}
+    classes = {str(c.metadata.name): c for c in kube.net.list_ingress_class().items}
     expect(name in classes, f"an IngressClass {name}", f"only {sorted(classes) or 'none'}",
            "install Traefik's IngressClass (railiance-cluster owns it).")
     controller = classes[name].spec.controller

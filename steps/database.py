@@ -343,7 +343,7 @@ def superuser_secret(target: Target, kube: Kube) -> None:
            "superuser's password", f"keys {keys}", "set superuser.password in the values.")
     import base64
 
-    password = base64.b64decode(secret.data["DJANGO_SUPERUSER_PASSWORD"]).decode()
+    password = base64.b64decode((secret.data or {})["DJANGO_SUPERUSER_PASSWORD"]).decode()
     redact.register(password)
     job = OneShotJob(target, kube, "superuser").job_name()
     from provisioning.app import job_logs
@@ -439,7 +439,8 @@ def fresh_database(database: Database) -> None:
         for table, column in columns:
             query = sql.SQL("select min({}) from {}").format(sql.Identifier(column),
                                                             sql.Identifier(table))
-            oldest = conn.execute(query).fetchone()[0]
+            row = conn.execute(query).fetchone()
+            oldest = row[0] if row else None
             if oldest is not None and oldest < created - dt.timedelta(minutes=1):
                 older.append(f"{table}.{column} from {oldest:%Y-%m-%d}")
     stamp = created.strftime("%Y-%m-%d %H:%M")

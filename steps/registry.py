@@ -173,9 +173,9 @@ def start_container(target: Target, ctx: dict[str, Any]) -> None:
     container, port forwarding or network namespace outlives the step.
     """
     ref = ctx["image_ref"]
-    info = image.local_image(target, ref) or {}
-    config = info.get("Config") or {}
-    command = [*(config.get("Entrypoint") or []), *(config.get("Cmd") or [])]  # type: ignore[union-attr]
+    info: dict[str, Any] = image.local_image(target, ref) or {}
+    config: dict[str, Any] = info.get("Config") or {}
+    command = [*(config.get("Entrypoint") or []), *(config.get("Cmd") or [])]
     env = {"DJANGO_SETTINGS_MODULE": "vergabe_teilnahme.settings.prod",
            "SECRET_KEY": secrets.token_urlsafe(40),
            "DATABASE_URL": "postgres://smoke:smoke@127.0.0.1:9/smoke",
@@ -195,7 +195,7 @@ def start_container(target: Target, ctx: dict[str, Any]) -> None:
     ctx["local"] = facts
     ctx["local_log"] = result.stdout.split("LOG", 1)[1].strip() if "LOG\n" in result.stdout \
         else result.stderr.strip()[-600:]
-    ctx["user_in_image"] = str(config.get("User") or "")  # type: ignore[union-attr]
+    ctx["user_in_image"] = str(config.get("User") or "")
 
 
 @then('the container answers "/healthz" with status 200')

@@ -29,7 +29,7 @@ CM = ("cert-manager.io", "v1")
 
 def _ready(obj: dict[str, Any]) -> tuple[bool, str]:
     conditions = obj.get("status", {}).get("conditions", [])
-    ready = next((c for c in conditions if c.get("type") == "Ready"), {})
+    ready: dict[str, Any] = next((c for c in conditions if c.get("type") == "Ready"), {})
     text = "; ".join(f"{c.get('type')}={c.get('status')} ({c.get('reason', '')}: "
                      f"{c.get('message', '')})" for c in conditions) or "no conditions"
     return ready.get("status") == "True", text
@@ -155,7 +155,7 @@ def gitea_serves(kube: Kube, target: Target, http: TargetHTTP) -> None:
     namespace = str(target.require("tls.known_good_namespace"))
     ingresses = kube.net.list_namespaced_ingress(namespace).items
     expect(bool(ingresses), f"the gitea Ingress in {namespace}", "none", "restore it.")
-    host = ingresses[0].spec.rules[0].host
+    host = (ingresses[0].spec.rules or [])[0].host
     try:
         response = http.get(f"https://{host}/", allow_redirects=False)
         status = str(response.status_code)
@@ -367,7 +367,7 @@ def exposure_after_tls(kube: Kube, target: Target) -> None:
         if not secrets_:
             problems.append(f"{namespace}/{ingress.metadata.name} serves {host} without TLS")
             continue
-        cert = certificate_for_secret(kube, namespace, secrets_[0])
+        cert = certificate_for_secret(kube, str(namespace), str(secrets_[0]))
         ok, text = _ready(cert or {})
         if not ok:
             problems.append(f"{namespace}/{ingress.metadata.name}: certificate not Ready "

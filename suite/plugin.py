@@ -103,7 +103,8 @@ def _feature_rank(item: pytest.Item) -> int:
 def _scenario_info(item: pytest.Item) -> dict[str, Any] | None:
     from pytest_bdd.scenario import scenario_wrapper_template_registry
 
-    template = scenario_wrapper_template_registry.get(getattr(item, "obj", None))
+    function = getattr(item, "obj", None)
+    template = scenario_wrapper_template_registry.get(function) if callable(function) else None
     if template is None:
         return None
     tags = sorted(set(template.tags) | set(template.feature.tags))
