@@ -23,9 +23,9 @@ MAKE_INCLUDE = "include make/vergabe-teilnahme.mk"
 
 #: secret-looking assignments in clear text (a SOPS value is ENC[…] and does not match)
 CLEAR_SECRET = re.compile(
-    r"(?P<key>[A-Za-z_]*(?:SECRET_KEY|PASSWORD|PASSWD|TOKEN|DSN|DATABASE_URL|secret_key|"
-    r"password|token|dsn))\s*[:=]\s*[\"']?(?P<value>(?!ENC\[)[A-Za-z0-9+/=_.:@-]{12,})"
-    r"(?=[\s\"',]|$)")
+    r"(?P<key>[A-Za-z_]*(?i:secret_?key|api_?key|access_?key|private_?key|password|passwd|"
+    r"token|dsn|database_url|credentials?))\s*[:=]\s*[\"']?"
+    r"(?P<value>(?!ENC\[)[A-Za-z0-9+/=_.:@-]{12,})(?=[\s\"',]|$)")
 PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----|AGE-SECRET-KEY-1[0-9A-Z]{20,}")
 DSN_WITH_PASSWORD = re.compile(r"postgres(?:ql)?://[^:\s/]+:[^@\s]{4,}@")
 
