@@ -46,6 +46,7 @@ MISSING_ASSET = re.compile(r"[Mm]issing staticfiles manifest entry for '([^']+)'
 ORIGIN_FAILURE = re.compile(r"Origin checking failed|Herkunft der Anfrage")
 TOKEN_FAILURE = re.compile(r"CSRF token (?:missing|from \S+ incorrect)|CSRF-Token fehlt")
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
+ENTRY = re.compile(r"[\w./-]+\.(?:js|ts|css)\b")
 
 HEADLINE_JS = """() => {
   const e = document.querySelector('#seitentitel') || document.querySelector('main h1, h1');
@@ -206,18 +207,26 @@ def judge_login(web: WebSession, attempt: LoginAttempt, superuser: Credentials,
            f"HTTP {status}: {web.screen()}", "read the app pod's log for the login request.")
 
 
+def missing_static_file(lines: list[str]) -> str | None:
+    """The static file the newest of LINES says the storage's manifest does not know."""
+    for line in reversed(lines):
+        found = MISSING_ASSET.search(line)
+        if found:
+            return found.group(1) or found.group(2)
+    return None
+
+
 def expect_page_ok(web: WebSession, app_side: AppSide, path: str) -> None:
     """The page at PATH answered 200 and the browser stayed there; a 500 names its cause."""
     __tracebackhide__ = True
     if (web.status or 0) >= 500:
         lines, source = app_side.log_lines(r"Error|Exception|manifest", most=8)
-        assets = [m.group(1) or m.group(2) for line in lines
-                  for m in [MISSING_ASSET.search(line)] if m]
-        if assets:
+        asset = missing_static_file(lines)
+        if asset:
             fail(f"{path} to answer 200",
                  f"server error {web.status} on the page ({web.screen()}); {source} names the "
-                 f"missing static file '{assets[-1]}'",
-                 f"the template references '{assets[-1]}', which collectstatic never saw: add "
+                 f"missing static file '{asset}'",
+                 f"the template references '{asset}', which collectstatic never saw: add "
                  "the file under static/ or fix the reference, then rebuild and deploy.")
         fail(f"{path} to answer 200", f"server error {web.status} on the page "
              f"({web.screen()}); {source}: {' | '.join(lines[-3:]) or 'no error line'}",
@@ -236,6 +245,15 @@ def htmx_state(web: WebSession) -> str:
     except Exception:  # noqa: BLE001 - only for the message
         return "unknown"
     return "loaded" if kind == "object" else f"not loaded (window.htmx is {kind})"
+
+
+def expect_htmx(web: WebSession, expected: str) -> None:
+    """Fail at once, not after a timeout, when HTMX never started on the page."""
+    __tracebackhide__ = True
+    state = htmx_state(web)
+    expect(state == "loaded", f"{expected} (HTMX running on the page)", f"HTMX is {state}",
+           "the page's script did not load: see the static assets scenario (Vite manifest, "
+           "the script tag in the page).")
 
 
 def is_hx(method: str) -> Any:
@@ -316,10 +334,13 @@ def assets_served(web: WebSession, app_side: AppSide, evidence: Evidence) -> Non
     seen = web.page.evaluate(ASSETS_JS)
     if not seen["styles"] or not seen["scripts"] or seen["notes"]:
         lines, source = app_side.log_lines(r"vite|[Mm]anifest")
-        absent = [f"the page has no {kind}" for kind, found in
-                  (("stylesheet", seen["styles"]), ("script", seen["scripts"])) if not found]
+        absent = [kind for kind, found in (("stylesheet", seen["styles"]),
+                                           ("script", seen["scripts"])) if not found]
+        entries = sorted({name for note in seen["notes"] for name in ENTRY.findall(note)})
         fail("the page to link the stylesheet and script of its Vite entry",
-             "; ".join(absent or ["the page links only part of its assets"])
+             (f"the page has no {' and no '.join(absent)}" if absent else
+              "the page links only part of its assets")
+             + (f"; the Vite entry {', '.join(entries)} is not included" if entries else "")
              + f"; the template says: {seen['notes'] or 'nothing'}; {source}: "
              f"{' | '.join(lines) or 'no vite line'}",
              "the Vite manifest (static/dist/.vite/manifest.json) maps each entry to its "
@@ -382,7 +403,8 @@ def tailwind_applies(web: WebSession, evidence: Evidence) -> None:
 # -- HTMX ------------------------------------------------------------------------------------
 
 @when("I filter the list of Ausschreibungen")
-def filter_list(web: WebSession) -> None:
+def filter_list(web: WebSession, app_side: AppSide) -> None:
+    expect_page_ok(web, app_side, web.notes.get("page", "/"))
     search = web.page.locator(SEARCH)
     try:
         search.wait_for(state="visible")
@@ -392,6 +414,7 @@ def filter_list(web: WebSession) -> None:
     rows = web.page.evaluate(MARK_ROWS_JS, LIST)
     first = next((row["first"] for row in rows if row["id"].startswith("ausschreibung-")), "")
     term = first or f"SMOKE-FILTER-{secrets.token_hex(3).upper()}"
+    expect_htmx(web, "typing into the search field to send an HTMX request")
     began = time.monotonic()
     try:
         with web.page.expect_response(is_hx("GET")) as exchange:
@@ -513,6 +536,7 @@ def leftover(web: WebSession, record: SmokeRecord, app_side: AppSide) -> str | N
 
 @when("I create a smoke Ausschreibung through the form")
 def create_smoke(web: WebSession, app_side: AppSide) -> None:
+    expect_page_ok(web, app_side, web.notes.get("page", "/"))
     record = SmokeRecord.new()
     web.notes["smoke"] = record
     web.on_close(f"the smoke Ausschreibung {record.vergabenummer}",
@@ -531,6 +555,7 @@ def create_smoke(web: WebSession, app_side: AppSide) -> None:
         form.locator(f"select[name={name}]").select_option(choice.first.get_attribute("value"))
     deadline = dt.datetime.now() + dt.timedelta(days=14)
     form.locator("[name=abgabefrist]").fill(deadline.strftime("%Y-%m-%dT%H:%M"))
+    expect_htmx(web, "the form to be sent by HTMX")
     record.sent = True
     began = time.monotonic()
     try:
