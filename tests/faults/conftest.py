@@ -1,0 +1,46 @@
+"""Fixtures of the fault tests: one bench per session, one restore list per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.faults.harness import Bench, Restore
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.path)).parents:
+            for mark in ("faults", "sandbox", "slow"):
+                item.add_marker(getattr(pytest.mark, mark))
+
+
+@pytest.fixture(scope="session")
+def bench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bench]:
+    bench = Bench(tmp_path_factory.mktemp("fault-runs"))
+    yield bench
+    _write_summary(bench)
+
+
+@pytest.fixture
+def restore(request: pytest.FixtureRequest) -> Restore:
+    """Register undo steps here *before* injecting; they run even when the test fails."""
+    steps = Restore()
+    request.addfinalizer(steps)
+    return steps
+
+
+def _write_summary(bench: Bench) -> None:
+    lines = ["| fault | scenario | outcome | seconds | message |", "|---|---|---|---|---|"]
+    for obs in bench.observations:
+        message = " ".join(obs.reason.split()).replace("|", "\\|")
+        lines.append(f"| {obs.fault} | {obs.test} | {obs.outcome} | {obs.seconds:.0f} | "
+                     f"{message} |")
+    lines += ["", "| run | seconds |", "|---|---|"]
+    lines += [f"| {label} | {seconds:.0f} |" for label, seconds in bench.timings]
+    (bench.base / "observed.md").write_text("\n".join(lines) + "\n")
+    print(f"\nfault observations: {bench.base / 'observed.md'}")
+
