@@ -85,3 +85,17 @@ def test_secrets_are_masked_plain_and_base64() -> None:
     text = redact.redact(f"a {value} b {encoded} c")
     assert value not in text and encoded not in text, (
         f"expected both forms masked; found {text}. Next: fix suite/redact.py.")
+
+
+def test_provision_refuses_production_from_the_environment(tmp_path: Path) -> None:
+    import os
+
+    env = dict(os.environ, VERGABE_TARGET="production")
+    done = subprocess.run([sys.executable, "-m", "pytest", "features/", "--provision",
+                           f"--reports-dir={tmp_path}"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60, env=env, check=False)
+    output = done.stdout + done.stderr
+    assert done.returncode != 0 and "Name it on the command line" in output, (
+        f"expected --provision to refuse a production target taken from the environment; "
+        f"found rc {done.returncode}:\n{output[-800:]}\nNext: fix the guard in suite/plugin.py.")
+    assert not (tmp_path / "run.json").exists(), "expected no run at all; a run.json exists."
