@@ -17,7 +17,7 @@ PYTHON_IMAGE=docker.io/library/python:3.13-slim
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
-scratch=${WP_SCRATCH:-/root/.cache/wp-sandbox/scratch}
+scratch=${WP_SCRATCH:-${WP_SANDBOX_CACHE:-$HOME/.cache/wp-sandbox}/scratch}
 podman=${PODMAN:-$repo/.sandbox/bin/podman}
 chroot_dir=$scratch/trixie-app
 mounts=()
