@@ -1,0 +1,220 @@
+"""One scenario's browser against the fake app: login, evidence, refusals, cleanup.
+
+Aspects:
+- the login sends the form, reports the POST's own answer (302) and the landing page, and
+  starts tracing only afterwards: the password is in no saved trace, screenshot name or
+  log line, while the trace still records what came after the login;
+- a failed scenario leaves a screenshot (attached as evidence, relative to the reports
+  dir) and a trace; a passed one leaves neither unless screenshots are asked for always;
+- the session is ended on the server at the end (the admin's logout form);
+- a refused login comes back as the form with its message, a redirect loop fails with the
+  chain of Location headers, a certificate outside the trust root is refused;
+- a form post refused for its origin says "CSRF origin check failed", the Origin sent and
+  the trusted list with what is wrong in it; an HTMX post without the token says "the hx
+  request got 403" and names the missing X-CSRFToken header;
+- cleanups run after the evidence is taken, and one that fails is reported as a leftover;
+- the origin verdict catches the whole kind: no scheme, wrong scheme, wrong port, another
+  host, and a listed origin the app still refuses (it does not see https);
+- the missing static file is read from the newest log line that names one.
+"""
+
+from __future__ import annotations
+
+import logging
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser
+
+from fixtures.browser import (
+    CHROMIUM,
+    Credentials,
+    Endpoint,
+    WebSession,
+    browser_env,
+    launch_args,
+    trusting_home,
+)
+from fixtures.run import Evidence
+from steps.browser import csrf_refusal, judge_login, missing_static_file, origin_verdict
+from suite import redact
+from tests.browser.conftest import HOST, PASSWORD, FakeApp
+
+SUPERUSER = Credentials("admin", PASSWORD, "the fake app")
+
+
+class FakeAppSide:
+    """What the app side would say: canned settings, values and log lines."""
+
+    def __init__(self, trusted: list[str], lines: list[str]) -> None:
+        self.trusted = trusted
+        self.lines = lines
+
+    def log_lines(self, pattern: str, since_s: int = 900, most: int = 5
+                  ) -> tuple[list[str], str]:
+        return self.lines, "log of pod fake-0"
+
+    def settings(self) -> tuple[dict[str, Any] | None, str]:
+        return {"CSRF_TRUSTED_ORIGINS": self.trusted, "SECURE_PROXY_SSL_HEADER": None}, \
+            "the settings of pod fake-0"
+
+    def values_origins(self) -> tuple[list[str] | None, str]:
+        return [f"https://{HOST}"], "csrfTrustedOrigins of values.sops.yaml"
+
+
+def evidence() -> tuple[Evidence, list[dict[str, Any]]]:
+    items: list[dict[str, Any]] = []
+    return Evidence({"evidence": items}), items
+
+
+def test_login_then_trace_without_the_password(session: WebSession, tmp_path: Path,
+                                               caplog: pytest.LogCaptureFixture) -> None:
+    redact.register(PASSWORD)
+    caplog.set_level(logging.DEBUG)
+
+    attempt = session.login("/accounts/login/", SUPERUSER)
+    session.open("/")
+    proof, items = evidence()
+    leftovers = session.finish(failed=True, reports=tmp_path, screenshot=False,
+                               evidence=proof)
+
+    assert attempt.answer is not None and attempt.answer.status == 302
+    assert attempt.landing is not None and attempt.landing.status == 200
+    assert session.logged_in and not leftovers
+    trace = tmp_path / "traces" / "login-at-admin-succeeds.zip"
+    screenshot = tmp_path / "screenshots" / "login-at-admin-succeeds.png"
+    assert trace.is_file() and screenshot.is_file()
+    with zipfile.ZipFile(trace) as archive:
+        contents = b"".join(archive.read(name) for name in archive.namelist())
+    assert PASSWORD.encode() not in contents
+    assert b"seitentitel" in contents
+    assert {"title": "screenshot: /", "kind": "image",
+            "data": "screenshots/login-at-admin-succeeds.png"} in items
+    assert PASSWORD not in caplog.text and PASSWORD not in str(items)
+    assert FakeApp.posts[-1][0] == "/admin/logout/"
+
+
+def test_a_passed_scenario_leaves_no_files_unless_asked(session: WebSession,
+                                                        tmp_path: Path) -> None:
+    session.login("/accounts/login/", SUPERUSER)
+    proof, items = evidence()
+    session.finish(failed=False, reports=tmp_path, screenshot=False, evidence=proof)
+    assert not list(tmp_path.rglob("*.*")) and not items
+
+
+def test_screenshots_always_on_success(session: WebSession, tmp_path: Path) -> None:
+    session.open("/")
+    proof, items = evidence()
+    session.finish(failed=False, reports=tmp_path, screenshot=True, evidence=proof)
+    assert [p.name for p in tmp_path.rglob("*.png")] == ["login-at-admin-succeeds.png"]
+    assert not list(tmp_path.rglob("*.zip"))
+
+
+def test_a_refused_login_shows_the_form_and_its_message(session: WebSession) -> None:
+    wrong = Credentials("admin", "wrong-password-Tq55", "the test")
+    side: Any = FakeAppSide([], [])
+    attempt = session.login("/accounts/login/", wrong)
+    with pytest.raises(AssertionError) as raised:
+        judge_login(session, attempt, wrong, side)
+    message = str(raised.value)
+    assert "the login form came back" in message
+    assert "gültigen Benutzernamen" in message
+    assert "wrong-password-Tq55" not in message
+
+
+def test_a_redirect_loop_names_the_chain(session: WebSession) -> None:
+    with pytest.raises(AssertionError) as raised:
+        session.open("/loop/")
+    message = str(raised.value)
+    assert "redirect loop" in message
+    assert f"301 /loop/ -> https://{HOST}/loop/ (x" in message
+    assert "SECURE_PROXY_SSL_HEADER" in message
+
+
+def test_a_certificate_outside_the_trust_root_is_refused(tmp_path: Path, fake_app: Endpoint,
+                                                          test_browser: Browser) -> None:
+    trusting_home(tmp_path, None)
+    untrusting = test_browser.browser_type.launch(
+        executable_path=CHROMIUM, headless=True, args=launch_args(fake_app),
+        env=browser_env(tmp_path))
+    try:
+        web = WebSession(untrusting.new_context(), fake_app, 10, "untrusted")
+        with pytest.raises(AssertionError) as raised:
+            web.open("/")
+    finally:
+        untrusting.close()
+    assert "the browser refused it (ERR_CERT_AUTHORITY_INVALID)" in str(raised.value)
+
+
+def test_an_origin_refusal_names_origin_and_trusted_list(session: WebSession) -> None:
+    session.open("/")
+    with session.page.expect_navigation() as navigation:
+        session.page.click("#origin-form button")
+    answer = navigation.value
+    line = (f"WARNING django.security.csrf: Forbidden (Origin checking failed - https://{HOST} "
+            "does not match any trusted origins.): /csrf/")
+    side: Any = FakeAppSide([f"http://{HOST}"], [line])
+
+    _, found, next_step = csrf_refusal(session, answer.request, answer, side, "the form")
+
+    assert "CSRF origin check failed" in found
+    assert f"The browser sent Origin https://{HOST}" in found
+    assert f"the app trusts ['http://{HOST}']" in found
+    assert "with http:// where the browser sends https://" in found
+    assert "SECURE_PROXY_SSL_HEADER is None" in found
+    assert line in found and "https://<app host>" in next_step
+
+
+def test_an_hx_post_without_token_names_the_header(session: WebSession) -> None:
+    session.open("/")
+    with session.page.expect_response(lambda r: r.url.endswith("/hx/")) as exchange:
+        session.page.click("#hx")
+    answer = exchange.value
+    side: Any = FakeAppSide([], ["Forbidden (CSRF token missing.): /hx/"])
+
+    _, found, next_step = csrf_refusal(session, answer.request, answer, side, "the form")
+
+    assert found.startswith("the hx request got 403: the header X-CSRFToken was missing")
+    assert "hx-headers" in next_step
+
+
+def test_cleanups_run_after_the_evidence_and_report_leftovers(session: WebSession,
+                                                              tmp_path: Path) -> None:
+    session.open("/")
+    order: list[str] = []
+
+    def remove() -> str | None:
+        order.append("cleanup")
+        session.open("/admin/")
+        return "the smoke Ausschreibung SMOKE-1: still there"
+
+    session.on_close("the smoke Ausschreibung SMOKE-1", remove)
+    proof, items = evidence()
+    leftovers = session.finish(failed=True, reports=tmp_path, screenshot=False,
+                               evidence=proof)
+    assert leftovers == ["the smoke Ausschreibung SMOKE-1: still there"]
+    assert items[0]["title"] == "screenshot: /" and order == ["cleanup"]
+
+
+@pytest.mark.parametrize(("trusted", "words"), [
+    ([HOST], "without a scheme"),
+    ([f"http://{HOST}"], "with http:// where the browser sends https://"),
+    ([f"https://{HOST}:8443"], "another port"),
+    (["https://other.example"], f"no entry names the host {HOST}"),
+    ([f"https://{HOST}"], "it does not see the request as https"),
+    (["https://*.smoke.test"], "it does not see the request as https"),
+])
+def test_the_origin_verdict_covers_the_kind(trusted: list[str], words: str) -> None:
+    assert words in origin_verdict(f"https://{HOST}", trusted)
+
+
+def test_the_missing_static_file_comes_from_the_newest_line() -> None:
+    lines = ["ERROR django.request: Internal Server Error: /",
+             "ValueError: Missing staticfiles manifest entry for 'img/alt.svg'",
+             "ValueError: Missing staticfiles manifest entry for 'img/symbol-2026.svg'"]
+    assert missing_static_file(lines) == "img/symbol-2026.svg"
+    assert missing_static_file(["ValueError: The file 'css/x.css' could not be found with "
+                                "<storage>."]) == "css/x.css"
+    assert missing_static_file(["nothing"]) is None
