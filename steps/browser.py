@@ -211,8 +211,9 @@ def missing_static_file(lines: list[str]) -> str | None:
     """The static file the newest of LINES says the storage's manifest does not know."""
     for line in reversed(lines):
         found = MISSING_ASSET.search(line)
-        if found:
-            return found.group(1) or found.group(2)
+        name = (found.group(1) or found.group(2)) if found else ""
+        if name and "%" not in name:  # not the source line of the traceback
+            return name
     return None
 
 

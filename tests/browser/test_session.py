@@ -213,7 +213,8 @@ def test_the_origin_verdict_covers_the_kind(trusted: list[str], words: str) -> N
 def test_the_missing_static_file_comes_from_the_newest_line() -> None:
     lines = ["ERROR django.request: Internal Server Error: /",
              "ValueError: Missing staticfiles manifest entry for 'img/alt.svg'",
-             "ValueError: Missing staticfiles manifest entry for 'img/symbol-2026.svg'"]
+             "ValueError: Missing staticfiles manifest entry for 'img/symbol-2026.svg'",
+             '''"Missing staticfiles manifest entry for '%s'" % clean_name''']
     assert missing_static_file(lines) == "img/symbol-2026.svg"
     assert missing_static_file(["ValueError: The file 'css/x.css' could not be found with "
                                 "<storage>."]) == "css/x.css"
