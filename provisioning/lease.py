@@ -3,7 +3,8 @@
 A coordination.k8s.io Lease `vergabe-acceptance-provisioning` in the app namespace names
 the holder (host and pid) and when it took the lease.  A second run finds it held, and
 stops at once naming the holder and since when.  The lease is released at the end of
-the session, and expires by itself if a run is killed.
+the session; a killed run's lease is taken over at once on the same host (its pid is
+gone) and expires by itself after DURATION elsewhere.
 """
 
 from __future__ import annotations
@@ -32,6 +33,20 @@ def identity() -> str:
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def _dead_here(holder: str) -> bool:
+    """True when HOLDER is a run on this host whose process is gone (a killed run)."""
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def ensure_namespace(kube: Any, namespace: str) -> bool:
@@ -78,7 +93,8 @@ def acquire(run: Run) -> None:
         renewed = spec.renew_time or spec.acquire_time
         expired = renewed is None or (_now() - renewed).total_seconds() > (
             spec.lease_duration_seconds or DURATION)
-        if spec.holder_identity and spec.holder_identity != me and not expired:
+        if spec.holder_identity and spec.holder_identity != me and not expired \
+                and not _dead_here(spec.holder_identity):
             raise ProvisioningLocked(
                 f"another provisioning run holds the lease {namespace}/{NAME}: "
                 f"{spec.holder_identity}, since {spec.acquire_time:%Y-%m-%d %H:%M:%S} UTC. "
