@@ -229,6 +229,7 @@ class Probe:
     args: tuple[str, ...] = ()
     outcome: dict[str, str] = field(default_factory=dict)
     optional: frozenset[str] = frozenset()
+    fault_args: tuple[str, ...] = ()  # arguments of the run with the fault only
 
     @property
     def selection(self) -> tuple[str, ...]:
@@ -298,7 +299,7 @@ class Bench:
         """Run every probe with the fault in place and check what it must show."""
         runs = []
         for probe, baseline in zip(probes, baselines, strict=True):
-            run = self.run(f"{fault} injected", *probe.selection)
+            run = self.run(f"{fault} injected", *probe.selection, *probe.fault_args)
             for test, patterns in probe.expect.items():
                 if test in probe.optional and \
                         (scenario(baseline, test) or {}).get("outcome") != "passed":
