@@ -368,6 +368,15 @@ def expect_restored(before: SuiteRun, after: SuiteRun) -> None:
                          f"removed; found {changed}.\n{summary(after)}")
 
 
+def deploy(bench: Bench, label: str, selection: tuple[str, ...] = DEPLOY_VALUES) -> None:
+    """Deploy through the suite (`--provision`); the release scenario must pass."""
+    run = bench.run(label, *selection)
+    found = scenario(run, S.DEPLOYED) or {}
+    assert found.get("outcome") == "passed", (
+        f"expected the release to deploy ({label}); found {found.get('outcome')}: "
+        f"{found.get('reason', run.output[-800:])}")
+
+
 def select(*tests: str, marks: str = "") -> tuple[str, ...]:
     """`-k` (and `-m`) arguments that pick exactly these scenarios."""
     args = ("-k", " or ".join(tests))

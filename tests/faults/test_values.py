@@ -29,31 +29,21 @@ import pytest
 
 from tests.faults.harness import (
     APPS_REPO,
-    DEPLOY_VALUES,
     HOST,
     Bench,
     Probe,
     Restore,
     S,
+    deploy,
     head,
     read_values,
     require_clean,
     reset,
-    scenario,
     target_copy,
     write_values,
 )
 
 Values = dict[str, Any]
-
-
-def deploy(bench: Bench, label: str) -> None:
-    """`make vergabe-deploy` through the suite, from the committed values."""
-    run = bench.run(label, *DEPLOY_VALUES)
-    found = scenario(run, S.DEPLOYED) or {}
-    assert found.get("outcome") == "passed", (
-        f"expected the release to deploy ({label}); found {found.get('outcome')}: "
-        f"{found.get('reason', run.output[-800:])}")
 
 
 def edit_values(restore: Restore, mutate: Callable[[Values], None], message: str, *,
