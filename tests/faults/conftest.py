@@ -14,8 +14,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     here = Path(__file__).parent
     for item in items:
         if here in Path(str(item.path)).parents:
-            for mark in ("faults", "sandbox", "slow"):
-                item.add_marker(getattr(pytest.mark, mark))
+            item.add_marker(pytest.mark.faults)
+            if "bench" in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.sandbox)
+                item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

@@ -307,6 +307,7 @@ class Bench:
                 found = expect_detected(run, test, patterns,
                                         outcome=probe.outcome.get(test, "failed"))
                 observe(self, fault, found, time.monotonic() - began)
+                expect_documented(fault, found["reason"], found["name"])
             expect_unchanged(baseline, run, except_for=set(probe.expect))
             runs.append(run)
         return runs
@@ -462,25 +463,26 @@ def stopwatch(bench: Bench, fault: str) -> Iterator[dict[str, float]]:
 
 
 # -- docs/faults.md ----------------------------------------------------------------------
-ROW = re.compile(r"^\|\s*(F\d\d[a-z-]*)\s*\|\s*([^|]+?)\s*\|\s*`([^`]+)`\s*\|", re.M)
+ROW = re.compile(r"^\|\s*(F\d\d(?:/[\w-]+)?)\s*\|\s*([^|]+?)\s*\|\s*`([^`]+)`\s*\|", re.M)
 
 
-def documented(fault: str) -> list[tuple[str, str]]:
-    """(scenario, excerpt) rows of docs/faults.md for FAULT (e.g. F08)."""
+def rows() -> list[tuple[str, str, str]]:
+    """(fault, scenario, excerpt) rows of docs/faults.md; fault is `F08` or `F08/kind`."""
     if not DOC.exists():
         return []
-    return [(m.group(2), m.group(3)) for m in ROW.finditer(DOC.read_text())
-            if m.group(1).split("-")[0] == fault]
+    return [(m.group(1), m.group(2), m.group(3)) for m in ROW.finditer(DOC.read_text())]
 
 
 def expect_documented(fault: str, reason: str, scenario_name: str) -> None:
-    """Each docs/faults.md row of FAULT for SCENARIO_NAME quotes the observed reason."""
+    """Each docs/faults.md row of FAULT (`F09` or `F09/kind`) for the scenario is in REASON."""
     __tracebackhide__ = True
-    rows = [(s, e) for s, e in documented(fault) if s.strip().lower() == scenario_name.lower()]
-    assert rows, (f"expected a row for {fault} / {scenario_name!r} in {DOC.relative_to(ROOT)}; "
-                  "there is none. Next: add the row with an excerpt of the message.")
+    wanted = {fault, fault.split("/", 1)[0]}
+    found = [excerpt for row_fault, name, excerpt in rows()
+             if row_fault in wanted and name.strip().lower() == scenario_name.lower()]
+    assert found, (f"expected a row for {fault} / {scenario_name!r} in {DOC.relative_to(ROOT)}; "
+                   "there is none. Next: add the row with an excerpt of the message.")
     flat = " ".join(reason.split())
-    for _, excerpt in rows:
+    for excerpt in found:
         assert " ".join(excerpt.split()) in flat, (
             f"expected the documented excerpt {excerpt!r} of {fault} in the observed message; "
             f"the suite now says:\n{reason}\nNext: update docs/faults.md (or the step).")

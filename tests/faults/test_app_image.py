@@ -102,7 +102,7 @@ def check(bench: Bench, restore: Restore, fault: str, probes: list[Probe], *,
     baselines = bench.before(probes)
     began = time.monotonic()
     inject(bench, restore, fault, deploy=deploy, extra=extra)
-    bench.with_fault(fault, probes, baselines, began)
+    bench.with_fault(f"{fault}/image", probes, baselines, began)
     restore()
     bench.after(probes, baselines)
 

@@ -123,7 +123,7 @@ def test_F08_certificate_names_differ_from_the_host(bench: Bench, restore: Resto
     inject()
     wait_for(f"cert-manager to take Certificate {CERTIFICATE} out of Ready",
              lambda: _ready_condition() == "False", deadline=60)
-    bench.with_fault("F08", [probe], baselines, began)
+    bench.with_fault(f"F08/{kind}", [probe], baselines, began)
 
     restore()
     bench.after([probe], baselines)
@@ -200,7 +200,7 @@ def test_F09_database_not_applied(bench: Bench, restore: Restore, tmp_path: Path
             if "allowConnections" in _database()["spec"] else None)
         os.kill(pid, signal.SIGSTOP)
         _patch_database([{"op": "add", "path": "/spec/allowConnections", "value": True}])
-    bench.with_fault("F09", probes, baselines, began)
+    bench.with_fault(f"F09/{kind}", probes, baselines, began)
 
     restore()
     bench.after(probes, baselines)
@@ -255,7 +255,7 @@ def test_F12_app_role_has_an_extra_privilege(bench: Bench, restore: Restore,
     restore.add(f"{ROLE} without {privilege}", back)
     _set_attribute(key, True)
     wait_for(f"cnpg to give {ROLE} {privilege}", lambda: _live(column), deadline=60)
-    bench.with_fault("F12", [probe], baselines, began)
+    bench.with_fault(f"F12/{privilege}", [probe], baselines, began)
 
     restore()
     bench.after([probe], baselines)

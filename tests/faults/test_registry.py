@@ -61,7 +61,7 @@ def test_F10_registry_realm_unusable_from_outside(bench: Bench, restore: Restore
     _registry_up(realm)
     assert _realm_now() == realm, f"expected the registry to name {realm}; it names " \
         f"{_realm_now()}"
-    bench.with_fault("F10", [probe], baselines, began)
+    bench.with_fault(f"F10/{kind}", [probe], baselines, began)
 
     restore()
     assert _realm_now() == REALM, f"expected the realm {REALM} back; found {_realm_now()}"

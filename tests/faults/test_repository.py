@@ -82,7 +82,7 @@ def test_F15_clear_secret_in_the_deployment_repository(bench: Bench, restore: Re
     path.write_text(text)
     commit(APPS_REPO, f"fault F15: {kind}", relpath)
     assert (APPS_REPO / VALUES).exists()
-    bench.with_fault("F15", [probe], baselines, began)
+    bench.with_fault(f"F15/{kind}", [probe], baselines, began)
 
     restore()
     bench.after([probe], baselines)

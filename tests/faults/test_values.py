@@ -97,7 +97,7 @@ def test_F01_csrf_trusted_origins_in_the_values(bench: Bench, restore: Restore,
         values["csrfTrustedOrigins"] = ORIGINS[kind][0]
 
     edit_values(restore, mutate, f"fault F01: CSRF origins {kind}")
-    bench.with_fault("F01", [probe], baselines, began)
+    bench.with_fault(f"F01/{kind}", [probe], baselines, began)
 
     restore()
     bench.after([probe], baselines)
@@ -119,7 +119,7 @@ def test_F01_csrf_origin_check_fails_in_the_browser(bench: Bench, restore: Resto
 
     edit_values(restore, mutate, "fault F01: CSRF origin without scheme", redeploy=bench)
     deploy(bench, "deploy F01")
-    bench.with_fault("F01", probes, baselines, began)
+    bench.with_fault("F01/browser", probes, baselines, began)
 
     restore()
     bench.after(probes, baselines)
@@ -154,7 +154,7 @@ def test_F03_debug_switched_on_in_the_values(bench: Bench, restore: Restore) -> 
     began = time.monotonic()
 
     edit_values(restore, _env(DJANGO_DEBUG="True"), "fault F03: DEBUG on")
-    bench.with_fault("F03", [probe], baselines, began)
+    bench.with_fault("F03/values", [probe], baselines, began)
 
     restore()
     bench.after([probe], baselines)
@@ -185,7 +185,7 @@ def test_F11_age_key_not_where_it_is_said_to_be(bench: Bench, restore: Restore,
     if kind == "environment":
         monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(missing))
     restore.add("SOPS_AGE_KEY_FILE", monkeypatch.undo)
-    runs = bench.with_fault("F11", probes, baselines, began)
+    runs = bench.with_fault(f"F11/{kind}", probes, baselines, began)
     changed = [(c["action"], c["object"]) for run in runs for c in run.changes()]
     assert not changed, f"expected the runs without the age key to change nothing; {changed}"
 
