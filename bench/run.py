@@ -66,7 +66,7 @@ def pytest(*args: str, check: bool = True) -> float:
 
 
 def curl_floor() -> float:
-    resolve = [f"--resolve={HOST}:443:{NODE}", f"--resolve={REGISTRY}:443:{NODE}"]
+    resolve = ["--resolve", f"{HOST}:443:{NODE}", "--resolve", f"{REGISTRY}:443:{NODE}"]
     urls = [f"https://{HOST}/healthz", f"https://{HOST}/healthz/db",
             f"https://{HOST}/accounts/login/", f"https://{REGISTRY}/v2/"]
     began = time.monotonic()
