@@ -7,17 +7,21 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.harness import Bench, Restore
+from tests.faults.edits import Restore
+from tests.faults.harness import Bench
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the fault tests, and run them last: the main job's tests leave the sandbox
+    converged, so the fault tests need not converge it a second time."""
     here = Path(__file__).parent
-    for item in items:
-        if here in Path(str(item.path)).parents:
-            item.add_marker(pytest.mark.faults)
-            if "bench" in getattr(item, "fixturenames", ()):
-                item.add_marker(pytest.mark.sandbox)
-                item.add_marker(pytest.mark.slow)
+    ours = [item for item in items if here in Path(str(item.path)).parents]
+    for item in ours:
+        item.add_marker(pytest.mark.faults)
+        if "bench" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.sandbox)
+            item.add_marker(pytest.mark.slow)
+    items[:] = [item for item in items if item not in ours] + ours
 
 
 @pytest.fixture(scope="session")

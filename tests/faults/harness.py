@@ -1,188 +1,32 @@
-"""The fault tests' bench: suite runs with secret checks, baselines, and sandbox edits.
+"""The fault tests' bench: suite runs with secret checks, baselines, and expectations.
 
 Every fault test follows one pattern: a baseline run of a selection of scenarios on the
 converged sandbox, the fault injected (its removal registered first), the same selection
 run again, the fault removed, and the selection run a third time.  :class:`Bench` runs
 the suite as a subprocess (:func:`tests.conftest.run_suite`), checks each run's output and
 report files for every secret value of the sandbox, and compares outcomes between runs.
-The other helpers edit what the sandbox set up: its git repositories, the SOPS values,
-Kubernetes objects (as the sandbox's admin), and target files.
+The edits themselves live in :mod:`tests.faults.edits`.
 """
 
 from __future__ import annotations
 
-import base64
-import json
-import os
 import re
-import subprocess
 import time
-import tomllib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from sandbox import layout
 from tests.conftest import ROOT, SuiteRun, run_suite
+from tests.faults.secret_scan import leaks, sandbox_secrets
 
-APPS_REPO = layout.REPOS / "railiance-apps"
-APP_REPO = layout.REPOS / "vergabe-teilnahme"
-VALUES = "helm/vergabe-teilnahme-values.sops.yaml"
-AGE_KEY = layout.SECRETS / "age.key"
-ADMIN_KUBECONFIG = layout.STATE / "kubeconfig" / "admin.yaml"
-SOPS = ROOT / ".venv" / "bin" / "sops"
-HELM = layout.BIN / "helm"
-NAMESPACE = "vergabe-teilnahme"
-RELEASE = "vergabe-teilnahme"
-HOST = layout.APP_HOST
 DOC = ROOT / "docs" / "faults.md"
 
 #: the selection that builds, pushes and deploys the app repository's HEAD
 DEPLOY_IMAGE = ("--provision", "-m", "(T03 or T05 or T07) and provisioning")
 #: the selection that redeploys the release from the committed values
 DEPLOY_VALUES = ("--provision", "-m", "T05", "-k", "release_is_deployed")
-
-
-# -- commands ---------------------------------------------------------------------------
-def sh(*argv: str | Path, input: str | None = None, env: dict[str, str] | None = None,
-       cwd: Path | None = None, timeout: float = 180, check: bool = True) -> str:
-    """Run a command; on failure say which one, with its last lines (never its input)."""
-    full = dict(os.environ)
-    full.update(env or {})
-    done = subprocess.run([str(a) for a in argv], capture_output=True, text=True, input=input,
-                          env=full, cwd=cwd, timeout=timeout, check=False)
-    if check and done.returncode != 0:
-        tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-8:])
-        raise AssertionError(f"expected `{' '.join(str(a) for a in argv[:4])} …` to exit 0; "
-                             f"found exit {done.returncode}:\n{tail}")
-    return done.stdout
-
-
-def git(repo: Path, *args: str, check: bool = True) -> str:
-    return sh("git", "-c", "user.name=fault-test", "-c", "user.email=fault-test@localhost",
-              "-C", repo, *args, check=check).strip()
-
-
-def head(repo: Path) -> str:
-    return git(repo, "rev-parse", "HEAD")
-
-
-def require_clean(repo: Path) -> None:
-    dirty = git(repo, "status", "--porcelain", "--untracked-files=no")
-    if dirty:
-        pytest.fail(f"expected {repo.name} without uncommitted changes before a fault is "
-                    f"injected; found:\n{dirty}\nNext: commit or discard them (they are not "
-                    "the fault test's).")
-
-
-def commit(repo: Path, message: str, *paths: str) -> str:
-    git(repo, "add", "--", *paths)
-    git(repo, "commit", "-q", "-m", message)
-    return head(repo)
-
-
-def reset(repo: Path, sha: str) -> None:
-    """Put REPO's current branch back at SHA (what a fault test committed goes away)."""
-    if head(repo) != sha or git(repo, "status", "--porcelain"):
-        git(repo, "reset", "-q", "--hard", sha)
-        git(repo, "clean", "-qfd")
-
-
-# -- SOPS values ------------------------------------------------------------------------
-def sops_env() -> dict[str, str]:
-    return {"SOPS_AGE_KEY_FILE": str(AGE_KEY)}
-
-
-def read_values() -> dict[str, Any]:
-    """The decrypted values (kept in memory only)."""
-    text = sh(SOPS, "-d", "--output-type", "json", APPS_REPO / VALUES, env=sops_env())
-    data: dict[str, Any] = json.loads(text)
-    return data
-
-
-def write_values(data: dict[str, Any], message: str) -> str:
-    """Encrypt DATA for the repository's recipients, commit it; returns the new HEAD."""
-    path = APPS_REPO / VALUES
-    encrypted = sh(SOPS, "--encrypt", "--input-type", "yaml", "--output-type", "yaml",
-                   "--filename-override", path, "/dev/stdin", input=yaml.safe_dump(data),
-                   env=sops_env(), cwd=APPS_REPO)
-    path.write_text(encrypted)
-    return commit(APPS_REPO, message, VALUES)
-
-
-# -- the sandbox's secrets --------------------------------------------------------------
-SECRET_LINE = re.compile(r'secret\s+"([^"]+)"|token:\s*(\S+)|^(AGE-SECRET-KEY-\S+)$')
-
-
-def _file_secrets(path: Path) -> list[str]:
-    """The secret values in one file of .sandbox/secrets (public parts left out)."""
-    try:
-        text = path.read_text()
-    except (OSError, UnicodeDecodeError):
-        return []
-    lines = [line.strip() for line in text.splitlines()
-             if line.strip() and not line.strip().startswith("#")]
-    found = [next(g for g in m.groups() if g) for line in lines
-             for m in [SECRET_LINE.search(line)] if m]
-    if path.name.endswith("htpasswd"):
-        found += [line.split(":", 1)[1] for line in lines if ":" in line]
-    if not found and len(lines) == 1 and not lines[0].startswith(("{", "[")):
-        found.append(lines[0])
-    return [value for value in found if len(value) >= 8]
-
-
-def _k8s_secret(namespace: str, name: str, key: str) -> str | None:
-    out = sh(layout.ROOT / ".venv" / "bin" / "kubectl", "--kubeconfig", ADMIN_KUBECONFIG,
-             "-n", namespace, "get", "secret", name, "-o", f"jsonpath={{.data.{key}}}",
-             check=False, timeout=30)
-    return base64.b64decode(out).decode() if out.strip() else None
-
-
-def sandbox_secrets() -> dict[str, str]:
-    """Every secret value of the sandbox, keyed by a label that names where it comes from."""
-    from fixtures.sops import secret_leaves
-
-    found: dict[str, str] = {}
-    for path in sorted(layout.SECRETS.glob("*")):
-        for index, value in enumerate(_file_secrets(path), start=1):
-            found[f".sandbox/secrets/{path.name}#{index}"] = value
-    if (APPS_REPO / VALUES).exists():
-        for index, value in enumerate(secret_leaves(read_values()), start=1):
-            if len(value) >= 8:
-                found[f"{VALUES} secret leaf #{index}"] = value
-    password = _k8s_secret("databases", "gitea-db-vergabe", "password")
-    if password:
-        found["Secret databases/gitea-db-vergabe password"] = password
-    return found
-
-
-def forms(value: str) -> set[str]:
-    raw = value.encode()
-    out = {value}
-    for encode in (base64.b64encode, base64.urlsafe_b64encode):
-        encoded = encode(raw).decode()
-        out |= {encoded, encoded.rstrip("=")}
-    return {form for form in out if len(form) >= 8}
-
-
-def leaks(run: SuiteRun, secrets: dict[str, str]) -> list[str]:
-    """Where a secret (plain or base64) shows up: labels and places, never the value."""
-    found: list[str] = []
-    files = [p for p in run.reports.rglob("*") if p.is_file()] if run.reports.exists() else []
-    contents = {p: p.read_bytes() for p in files}
-    for label, value in secrets.items():
-        variants = forms(value)
-        if any(form in run.output for form in variants):
-            found.append(f"{label} in the terminal output")
-        for path, data in contents.items():
-            if any(form.encode() in data for form in variants):
-                found.append(f"{label} in {path.relative_to(run.reports)}")
-    return found
 
 
 # -- runs -------------------------------------------------------------------------------
@@ -286,9 +130,6 @@ class Bench:
         self.baselines[selection] = run
         return run
 
-    def forget(self, selection: tuple[str, ...]) -> None:
-        self.baselines.pop(selection, None)
-
     def before(self, probes: list[Probe]) -> list[SuiteRun]:
         """Baselines of every probe; a required scenario that does not pass skips the test."""
         return [self.baseline(p.selection, [t for t in p.expect if t not in p.optional])
@@ -376,90 +217,6 @@ def deploy(bench: Bench, label: str, selection: tuple[str, ...] = DEPLOY_VALUES)
     assert found.get("outcome") == "passed", (
         f"expected the release to deploy ({label}); found {found.get('outcome')}: "
         f"{found.get('reason', run.output[-800:])}")
-
-
-def select(*tests: str, marks: str = "") -> tuple[str, ...]:
-    """`-k` (and `-m`) arguments that pick exactly these scenarios."""
-    args = ("-k", " or ".join(tests))
-    return (*args, "-m", marks) if marks else args
-
-
-# -- target files -----------------------------------------------------------------------
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    return json.dumps(str(value))
-
-
-def target_copy(folder: Path, **changes: dict[str, Any]) -> Path:
-    """targets/sandbox.toml with CHANGES ({section: {key: value}}) applied, written to FOLDER."""
-    data = tomllib.loads((ROOT / "targets" / "sandbox.toml").read_text())
-    for section, keys in changes.items():
-        data.setdefault(section, {}).update(keys)
-    lines = ["# a copy of targets/sandbox.toml made by a fault test"]
-    for section, keys in data.items():
-        lines.append(f"\n[{section}]")
-        lines += [f"{key} = {_toml_value(value)}" for key, value in keys.items()]
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "fault-target.toml"
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
-# -- Kubernetes as the sandbox's admin --------------------------------------------------
-def kubectl(*args: str, input: str | None = None, check: bool = True) -> str:
-    return sh(layout.ROOT / ".venv" / "bin" / "kubectl", "--kubeconfig", ADMIN_KUBECONFIG,
-              *args, input=input, check=check, timeout=120)
-
-
-def get_json(*args: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(kubectl("get", *args, "-o", "json"))
-    return data
-
-
-def wait_for(what: str, probe: Callable[[], bool], *, deadline: float = 120,
-             interval: float = 1.0) -> None:
-    began = time.monotonic()
-    while not probe():
-        if time.monotonic() - began > deadline:
-            raise AssertionError(f"expected {what} within {deadline:.0f}s; it did not happen. "
-                                 "Next: look at .sandbox/logs/operators.log.")
-        time.sleep(interval)
-
-
-# -- restoring ---------------------------------------------------------------------------
-class Restore:
-    """Undo steps registered before a fault is injected; run once, last registered first."""
-
-    def __init__(self) -> None:
-        self.steps: list[tuple[str, Callable[[], None]]] = []
-
-    def add(self, what: str, step: Callable[[], None]) -> None:
-        self.steps.append((what, step))
-
-    def __call__(self) -> None:
-        errors = []
-        while self.steps:
-            what, step = self.steps.pop()
-            try:
-                step()
-            except Exception as exc:  # noqa: BLE001 - every step gets its chance
-                errors.append(f"{what}: {exc}")
-        if errors:
-            raise AssertionError("restoring the sandbox failed: " + "; ".join(errors))
-
-
-@contextmanager
-def stopwatch(bench: Bench, fault: str) -> Iterator[dict[str, float]]:
-    began = time.monotonic()
-    box: dict[str, float] = {}
-    try:
-        yield box
-    finally:
-        box["seconds"] = time.monotonic() - began
-        bench.timings.append((f"{fault} total", box["seconds"]))
 
 
 # -- docs/faults.md ----------------------------------------------------------------------

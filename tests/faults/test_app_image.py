@@ -33,22 +33,8 @@ import pytest
 from reference_app import faults
 from sandbox import layout
 from sandbox.components import postgres
-from tests.faults.harness import (
-    APP_REPO,
-    APPS_REPO,
-    DEPLOY_IMAGE,
-    Bench,
-    Probe,
-    Restore,
-    S,
-    deploy,
-    git,
-    head,
-    require_clean,
-    reset,
-    scenario,
-    sh,
-)
+from tests.faults.edits import APP_REPO, APPS_REPO, Restore, git, head, require_clean, reset, sh
+from tests.faults.harness import DEPLOY_IMAGE, Bench, Probe, S, deploy, scenario
 
 REGISTRY_TAGS = (layout.DATA / "registry" / "docker" / "registry" / "v2" / "repositories" /
                  "coulomb" / "vergabe-teilnahme" / "_manifests" / "tags")

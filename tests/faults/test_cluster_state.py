@@ -27,18 +27,8 @@ import pytest
 
 from sandbox import proc
 from sandbox.components import postgres
-from tests.faults.harness import (
-    HOST,
-    NAMESPACE,
-    Bench,
-    Probe,
-    Restore,
-    S,
-    get_json,
-    kubectl,
-    target_copy,
-    wait_for,
-)
+from tests.faults.edits import HOST, NAMESPACE, Restore, get_json, kubectl, target_copy, wait_for
+from tests.faults.harness import Bench, Probe, S
 
 DB_NAMESPACE = "databases"
 CLUSTER = "gitea-db"

@@ -20,7 +20,8 @@ import pytest
 
 from sandbox.registry_token import REALM
 from tests.conftest import ROOT
-from tests.faults.harness import Bench, Probe, Restore, S, sh
+from tests.faults.edits import Restore, sh
+from tests.faults.harness import Bench, Probe, S
 
 REALMS = {
     "internal-http": ("http://gitea-http.gitea.svc.cluster.local:3000/v2/token",

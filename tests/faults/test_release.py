@@ -18,19 +18,17 @@ import re
 import time
 from typing import Any
 
-from tests.faults.harness import (
+from tests.faults.edits import (
     ADMIN_KUBECONFIG,
     HELM,
     NAMESPACE,
     RELEASE,
-    Bench,
-    Probe,
     Restore,
-    S,
     get_json,
     kubectl,
     sh,
 )
+from tests.faults.harness import Bench, Probe, S
 
 
 def _release_secrets() -> list[dict[str, Any]]:

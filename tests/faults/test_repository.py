@@ -16,19 +16,17 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.faults.harness import (
+from tests.faults.edits import (
     APPS_REPO,
     VALUES,
-    Bench,
-    Probe,
     Restore,
-    S,
     commit,
     head,
     read_values,
     require_clean,
     reset,
 )
+from tests.faults.harness import Bench, Probe, S
 
 
 def _secret_key() -> tuple[str, str, str]:

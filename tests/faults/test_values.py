@@ -27,14 +27,10 @@ from typing import Any
 
 import pytest
 
-from tests.faults.harness import (
+from tests.faults.edits import (
     APPS_REPO,
     HOST,
-    Bench,
-    Probe,
     Restore,
-    S,
-    deploy,
     head,
     read_values,
     require_clean,
@@ -42,6 +38,7 @@ from tests.faults.harness import (
     target_copy,
     write_values,
 )
+from tests.faults.harness import Bench, Probe, S, deploy
 
 Values = dict[str, Any]
 

@@ -1,0 +1,1 @@
+"""The fault catalogue, injected into the sandbox and detected by the suite."""
