@@ -8,7 +8,8 @@ Aspects:
   form post fail with the CSRF origin check;
 - F02 the app not trusting X-Forwarded-Proto while SECURE_SSL_REDIRECT stays on (the Helm
   values of the catalogue's fault): the HTTPS health check shows the redirect loop with
-  its chain of Location headers;
+  its chain of Location headers; with the redirect off as well, it still says the app
+  takes https for http;
 - F03 a DEBUG switch in the values: the values scenario says DEBUG is on in production;
 - F11 the age key not where the target (or SOPS_AGE_KEY_FILE) says: every scenario that
   reads the values stops at once with the locations tried and the file's recipients, and
@@ -123,21 +124,31 @@ def test_F01_csrf_origin_check_fails_in_the_browser(bench: Bench, restore: Resto
 
 
 # -- F02 ---------------------------------------------------------------------------------
-def test_F02_redirect_loop_behind_the_ingress(bench: Bench, restore: Restore) -> None:
-    loop = [r"a redirect loop: GET https://" + re.escape(HOST) + "/",
-            r"30[18] Location: https://" + re.escape(HOST) + "/",
-            r'reports "https": false', r"SECURE_PROXY_SSL_HEADER", r"forwarded-allow-ips"]
-    probes = [Probe(tests=(S.HTTPS,), expect={S.HTTPS: loop}),
-              Probe(tests=(S.HTTPS_DONE,), expect={S.HTTPS_DONE: loop}),
-              Probe(tests=(S.DASHBOARD,), expect={S.DASHBOARD: [r"redirect"]},
-                    optional=frozenset({S.DASHBOARD}))]
+HTTPS_UNSEEN = [r'reports "https": false', r"SECURE_PROXY_SSL_HEADER", r"forwarded-allow-ips"]
+LOOP = [r"a redirect loop: GET https://" + re.escape(HOST) + "/",
+        r"30[18] Location: https://" + re.escape(HOST) + "/"]
+
+
+@pytest.mark.parametrize("kind", ["redirect-loop", "http-behind-https"])
+def test_F02_app_takes_https_for_http_behind_the_ingress(bench: Bench, restore: Restore,
+                                                         kind: str) -> None:
+    """The catalogue's redirect loop, and the same fault with the redirect switched off."""
+    seen = HTTPS_UNSEEN + (LOOP if kind == "redirect-loop" else [r"-> HTTP 200"])
+    probes = [Probe(tests=(S.HTTPS,), expect={S.HTTPS: seen}),
+              Probe(tests=(S.HTTPS_DONE,), expect={S.HTTPS_DONE: seen})]
+    settings = dict(UNTRUSTED_PROXY)
+    if kind == "redirect-loop":
+        probes.append(Probe(tests=(S.DASHBOARD,), expect={S.DASHBOARD: [r"redirect loop"]},
+                            optional=frozenset({S.DASHBOARD})))
+    else:
+        settings["DJANGO_SECURE_SSL_REDIRECT"] = "false"
     baselines = bench.before(probes)
     began = time.monotonic()
 
-    edit_values(restore, _env(**UNTRUSTED_PROXY), "fault F02: X-Forwarded-Proto not trusted",
+    edit_values(restore, _env(**settings), f"fault F02: X-Forwarded-Proto not trusted ({kind})",
                 redeploy=bench)
     deploy(bench, "deploy F02")
-    bench.with_fault("F02", probes, baselines, began)
+    bench.with_fault(f"F02/{kind}", probes, baselines, began)
 
     restore()
     bench.after(probes, baselines)
