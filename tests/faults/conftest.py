@@ -11,6 +11,7 @@ from tests.faults.edits import Restore
 from tests.faults.harness import Bench
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark the fault tests, and run them last: the main job's tests leave the sandbox
     converged, so the fault tests need not converge it a second time."""
