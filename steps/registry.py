@@ -100,7 +100,8 @@ if found:
         files = [] if item is None else [item.get("file"), *item.get("css", [])]
         gone = [f for f in files if f and not (dist / f).exists()]
         if item is None or gone:
-            lacking[entry] = "not in the manifest" if item is None else "missing " + ", ".join(gone)
+            lacking[entry] = ("not in the manifest" if item is None else
+                              "the manifest names " + ", ".join(gone) + ", which the image lacks")
 css = [str(p) for p in root.rglob("*.css") if "dist" in p.parts and mine(p)][:3]
 print(json.dumps({"entries": entries, "manifest": [str(p) for p in found], "lacking": lacking,
                   "css": css}))
@@ -121,8 +122,9 @@ def vite_finding(output: str) -> tuple[bool, str]:
                        f"CSS/JS entry {entries} is not included: every page renders without its "
                        "stylesheet and script (HTMX and Alpine.js do not run)")
     if report["lacking"]:
-        return False, ("the Vite manifest lacks entries the templates include: "
-                       + "; ".join(f"{e}: {why}" for e, why in report["lacking"].items())
+        return False, ("the Vite build in the image does not resolve every entry the templates "
+                       "include: " + "; ".join(f"{e}: {why}" for e, why in
+                                               report["lacking"].items())
                        + " — those pages render without their stylesheet and script")
     if not report["css"]:
         return False, "no built stylesheet under static/dist"
