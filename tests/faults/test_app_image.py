@@ -35,7 +35,19 @@ import pytest
 from reference_app import faults
 from sandbox import layout
 from sandbox.components import postgres
-from tests.faults.edits import APP_REPO, APPS_REPO, Restore, git, head, require_clean, reset, sh
+from tests.faults.edits import (
+    APP_REPO,
+    APPS_REPO,
+    NAMESPACE,
+    RELEASE,
+    Restore,
+    git,
+    head,
+    kubectl,
+    require_clean,
+    reset,
+    sh,
+)
 from tests.faults.harness import DEPLOY_IMAGE, Bench, Probe, S, deploy, scenario
 
 REGISTRY_TAGS = (layout.DATA / "registry" / "docker" / "registry" / "v2" / "repositories" /
@@ -54,9 +66,11 @@ def build_locally(bench: Bench, label: str) -> None:
 
 
 def _drop_image(tag: str) -> None:
-    """The faulty image out of the builder's store and the registry's tag list."""
+    """The faulty image out of the builder's store, the registry's tags and its jobs."""
     sh(layout.BIN / "podman", "rmi", "-f", f"{IMAGE}:{tag}", check=False)
     shutil.rmtree(REGISTRY_TAGS / tag, ignore_errors=True)
+    kubectl("-n", NAMESPACE, "delete", "job", "--ignore-not-found", "--cascade=foreground",
+            *(f"{RELEASE}-{task}-{tag}" for task in ("migrate", "superuser")))
 
 
 def _stylesheet_left_out(app_dir: Path) -> None:
