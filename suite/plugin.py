@@ -248,7 +248,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
 
 def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config
                              ) -> tuple[str, str, str] | None:
-    for key, value in report.user_properties:
+    for key, value in getattr(report, "user_properties", ()):
         if key == "wp_outcome" and value in OUTCOME_WORDS:
             letter, word = OUTCOME_WORDS[value]
             return value, letter, word
