@@ -85,7 +85,12 @@ def ensure(*provisioners: Provisioner) -> list[Change]:
         run.cache.setdefault("scenario_planned", []).extend(every)
         return every
     if not run.provision:
-        raise Missing(f"not there yet: --provision would {_summary(every)}.",
+        drift = [c for c in every if c.action == "update" and c.diff]
+        detail = ""
+        if drift:
+            lines = drift[0].diff.splitlines()[:12]
+            detail = f" What differs in {drift[0].object}:\n" + "\n".join(lines)
+        raise Missing(f"not there yet: --provision would {_summary(every)}.{detail}",
                       next_action="run `pytest features/ --provision` (or --plan to see "
                       "every change first).")
     from provisioning import lease
