@@ -200,6 +200,7 @@ class ExistingState(Component):
         plain = (APPS_FIXTURE / "values" / "gitea-values.yaml").read_text()
         encrypted = self._encrypt(partial, "helm/gitea-values.sops.yaml",
                                   plain.replace("@GITEA_DB_PASSWORD@", password))
+        (partial / "helm").mkdir(parents=True, exist_ok=True)  # git keeps no empty folder
         (partial / "helm" / "gitea-values.sops.yaml").write_text(encrypted)
         _commit_all(partial, "Gitea on railiance01: Helm release, SOPS values, ingress")
         partial.rename(APPS_REPO)
