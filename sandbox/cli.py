@@ -7,6 +7,7 @@ import importlib
 import logging
 import sys
 import time
+import traceback
 
 from sandbox import layout, proc
 from sandbox.components.base import Component
@@ -52,8 +53,19 @@ def up(parts: list[Component]) -> None:
     layout.ensure_dirs()
     for part in parts:
         began = time.monotonic()
-        part.build()
-        part.start()
+        try:
+            part.build()
+            part.start()
+        except SandboxError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any other failure is a bug: say where
+            trace = layout.LOGS / "sandbox-errors.log"
+            with open(trace, "a") as out:
+                traceback.print_exc(file=out)
+            raise SandboxError(part.name, f"failed unexpectedly ({type(exc).__name__}: {exc})",
+                               log=trace, hint="This is a bug of the sandbox, not of your "
+                               "machine: the traceback is in that log. Run `python -m sandbox "
+                               "up` again after fixing it; it resumes.") from exc
         proc.wait_for(part.name, f"{part.name} to become healthy", part.healthy,
                       deadline=part.start_deadline,
                       name=part.daemons[0] if part.daemons else None)
