@@ -1,6 +1,8 @@
 """`python -m sandbox reset`: put railiance01-in-a-box back to where the workplan starts.
 
-Removes everything the workplan adds — the release and its namespace, the app's role and
+Removes everything the workplan adds — the release and what its namespace holds (the
+namespace itself comes back empty, with the suite's rights in it, as `up` makes it), the
+app's role and
 database (cnpg objects and the real PostgreSQL role), the app host's A record, the
 suite's branch in both repositories, and the app image in the registry — and leaves
 everything that existed before untouched.  The project's own tests use it to check a
@@ -121,9 +123,17 @@ def registry_state() -> None:
     shutil.rmtree(repo, ignore_errors=True)
 
 
+def suite_identity() -> None:
+    """The app namespace is gone with its RoleBindings: give the suite its rights back."""
+    from sandbox.components.identity import SuiteIdentity
+
+    SuiteIdentity().start()
+
+
 def reset() -> None:
     api = _api()
     kubernetes_state(api)
+    suite_identity()
     database_state()
     dns_state()
     repositories()

@@ -98,8 +98,8 @@ def test_fresh_sandbox_reports_what_is_missing(tmp_path: Path) -> None:
             f"{_reason_list(run)}\nNext: a check that fails on absent state should raise "
             "Missing with the plan.")
     missing = [s for s in run.record["scenarios"] if s["outcome"] == "missing"]
-    assert all("--provision would" in s["reason"] for s in missing), (
-        "expected every MISSING reason to name what --provision would create; found:\n"
+    assert all("--provision" in s["reason"] for s in missing), (
+        "expected every MISSING reason to say that --provision creates it; found:\n"
         + _reason_list(run))
     assert "gate: FAIL" in run.output, f"expected the gate to fail; output:\n{run.output[-800:]}"
 
