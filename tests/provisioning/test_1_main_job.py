@@ -65,14 +65,17 @@ def snapshot() -> dict[str, Any]:
     registry = sorted(p.name for p in (layout.DATA / "registry").rglob("*")
                       if p.parent.name == "tags")
     return {
-        "namespaces": sorted(n.metadata.name for n in core.list_namespace().items),
+        # the sandbox tests' own throwaway namespaces may still be going away: not ours
+        "namespaces": sorted(n.metadata.name for n in core.list_namespace().items
+                             if not n.metadata.name.startswith("wp-test-")),
         "cluster spec": cluster["spec"], "cluster generation": cluster["metadata"]["generation"],
         "databases": sorted(d["metadata"]["name"] for d in custom.list_namespaced_custom_object(
             "postgresql.cnpg.io", "v1", "databases", "databases")["items"]),
         "db secrets": sorted(s.metadata.name for s in
                              core.list_namespaced_secret("databases").items),
         "ingresses": sorted(f"{i.metadata.namespace}/{i.metadata.name}" for i in
-                            net.list_ingress_for_all_namespaces().items),
+                            net.list_ingress_for_all_namespaces().items
+                            if not i.metadata.namespace.startswith("wp-test-")),
         "pg roles": roles, "pg databases": dbs, "repos": repos, "registry tags": registry,
         "dns": _sh("dig", "+short", "@127.0.0.1", "-p", str(layout.DNS_PORT),
                    layout.APP_HOST).strip(),
