@@ -54,7 +54,8 @@ def ensure_workplan_log(target: Target, kube: Kube, registry: Registry | None) -
     base.ensure(RepoFiles(target.path("deploy.repo"), [Wanted(LOG, text)], name="workplan-log",
                           task="T03", branch=str(target.require("deploy.branch")),
                           message=f"{LOG}: record what the workplan asks"))
-    return (target.path("deploy.repo") / LOG).read_text()
+    path = target.path("deploy.repo") / LOG
+    return path.read_text() if path.exists() else ""  # --plan: planned, not written
 
 
 @given("the runbook exists in the deployment repository")

@@ -228,6 +228,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
         exc = call.excinfo.value
         kind = exc.kind if isinstance(exc, Outcome) else "failed"
         message = _short(exc)
+        run = state.active()
+        if run is not None and run.plan_only and kind == "failed":
+            # --plan applies nothing, so a check on state that the plan would create
+            # first is not a failure yet: it is evaluated once the plan is applied
+            kind = "not_evaluated"
+            message = ("--plan: not evaluated, the state it checks comes from the plan "
+                       f"(it found: {message[:300]})")
+            report.user_properties.append(("wp_outcome", kind))
         step = info.get("failed_step")
         report.longrepr = (f"{info['feature_file']}:{info['line']} {info['name']}\n"
                            + (f"  step: {step}\n" if step else "") + f"  {kind.upper()}: "
