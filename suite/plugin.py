@@ -229,7 +229,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
         kind = exc.kind if isinstance(exc, Outcome) else "failed"
         message = _short(exc)
         run = state.active()
-        if run is not None and run.plan_only and kind == "failed":
+        if run is not None and run.plan_only and run.planned and kind == "failed":
             # --plan applies nothing, so a check on state that the plan would create
             # first is not a failure yet: it is evaluated once the plan is applied
             kind = "not_evaluated"
