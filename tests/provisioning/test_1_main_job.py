@@ -30,13 +30,17 @@ TASKS = ("T01", "T02", "T03", "T04", "T05", "T06", "T07", "T08")
 STATE: dict[str, Any] = {}
 
 
-def _sh(*argv: str, input: str | None = None, env: dict[str, str] | None = None) -> str:
+def _sh(*argv: str, input: str | None = None, env: dict[str, str] | None = None,
+        cwd: Path | None = None) -> str:
     import os
 
     full = dict(os.environ)
     full.update(env or {})
-    return subprocess.run(list(argv), capture_output=True, text=True, check=True, input=input,
-                          env=full, timeout=120).stdout
+    done = subprocess.run(list(argv), capture_output=True, text=True, input=input, env=full,
+                          timeout=120, cwd=cwd, check=False)
+    assert done.returncode == 0, (f"expected `{' '.join(argv[:3])}…` to succeed; it exited "
+                                  f"{done.returncode}: {done.stderr.strip()[-300:]}")
+    return done.stdout
 
 
 def snapshot() -> dict[str, Any]:
@@ -141,7 +145,7 @@ def _inject_canary(canary: str) -> None:
     data.setdefault("secretEnv", {})["CANARY_TOKEN"] = canary
     encrypted = _sh(sops, "--encrypt", "--input-type", "yaml", "--output-type", "yaml",
                     "--filename-override", str(values), "/dev/stdin",
-                    input=yaml.safe_dump(data), env=env)
+                    input=yaml.safe_dump(data), env=env, cwd=repo)  # .sops.yaml is found from cwd
     values.write_text(encrypted)
     _sh("git", "-C", str(repo), "-c", "user.name=test", "-c", "user.email=t@localhost",
         "commit", "-qam", "canary")
