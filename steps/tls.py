@@ -289,6 +289,8 @@ def https_healthz(target: Target, http: TargetHTTP, evidence: Evidence) -> None:
                          f"{response.headers.get('Location', '')}")
             url = requests.compat.urljoin(url, response.headers.get("Location", ""))
         seen.update(status=response.status_code, chain=chain, https=_sees_https(response))
+        if response.status_code in (502, 503, 504):  # the ingress has no ready backend yet
+            return False, f"HTTP {response.status_code} from the ingress (no ready backend yet)"
         return True, f"HTTP {response.status_code}" + (f" after {chain}" if chain else "")
 
     observed = eventually(probe, f"{start} over a certificate chain that validates",
