@@ -25,7 +25,7 @@ from playwright.sync_api import Request, Response
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from pytest_bdd import given, parsers, then, when
 
-from fixtures.browser import AppSide, Credentials, LoginAttempt, WebSession
+from fixtures.browser import AppSide, Credentials, LoginAttempt, SharedLogin, WebSession
 from fixtures.run import Evidence
 from suite.check import expect, fail
 from suite.targets import Target
@@ -267,16 +267,23 @@ def is_hx(method: str) -> Any:
 # -- login and admin -----------------------------------------------------------------------
 
 @when(parsers.parse('I log in at "{path}" as the superuser'))
-def log_in_at(web: WebSession, superuser: Credentials, app_side: AppSide, path: str) -> None:
+def log_in_at(web: WebSession, superuser: Credentials, app_side: AppSide,
+              shared_login: SharedLogin, path: str) -> None:
     judge_login(web, web.login(path, superuser), superuser, app_side)
+    web.share(shared_login)
 
 
 @given("I am logged in as the superuser")
-def logged_in(web: WebSession, superuser: Credentials, app_side: AppSide) -> None:
+def logged_in(web: WebSession, superuser: Credentials, app_side: AppSide,
+              shared_login: SharedLogin, evidence: Evidence) -> None:
+    if web.borrow(shared_login):
+        evidence.text("login", f"the run's superuser session, opened {shared_login.opened_by}")
+        return
     attempt = web.login(LOGIN_PATHS[0], superuser)
     if attempt.request is None and web.status == 404:
         attempt = web.login(LOGIN_PATHS[1], superuser)
     judge_login(web, attempt, superuser, app_side)
+    web.share(shared_login)
 
 
 @then(parsers.parse('I see the admin index "{title}"'))

@@ -57,6 +57,7 @@ ADMIN = """<!doctype html><html><head><title>Verwaltung</title></head><body>
 
 class FakeApp(BaseHTTPRequestHandler):
     posts: list[tuple[str, str]] = []
+    gets: list[tuple[str, str]] = []  # (path, the Cookie header sent)
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
         return None
@@ -71,6 +72,7 @@ class FakeApp(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        FakeApp.gets.append((self.path, self.headers.get("Cookie") or ""))
         if self.path.startswith("/accounts/login/"):
             self.send(200, LOGIN.format(error=""))
         elif self.path == "/loop/":

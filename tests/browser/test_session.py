@@ -7,6 +7,9 @@ Aspects:
 - a failed scenario leaves a screenshot (attached as evidence, relative to the reports
   dir) and a trace; a passed one leaves neither unless screenshots are asked for always;
 - the session is ended on the server at the end (the admin's logout form);
+- the first good login is shared with the run: a later scenario starts with its cookie
+  and sends no form, neither logs out, and the run ends the shared session once; a refused
+  login shares nothing, and a second form login ends its own session;
 - a refused login comes back as the form with its message, a redirect loop fails with the
   chain of Location headers, a certificate outside the trust root is refused;
 - a form post refused for its origin says "CSRF origin check failed", the Origin sent and
@@ -32,15 +35,22 @@ from fixtures.browser import (
     CHROMIUM,
     Credentials,
     Endpoint,
+    SharedLogin,
     WebSession,
     browser_env,
     launch_args,
     trusting_home,
 )
 from fixtures.run import Evidence
-from steps.browser import csrf_refusal, judge_login, missing_static_file, origin_verdict
+from steps.browser import (
+    csrf_refusal,
+    judge_login,
+    logged_in,
+    missing_static_file,
+    origin_verdict,
+)
 from suite import redact
-from tests.browser.conftest import HOST, PASSWORD, FakeApp
+from tests.browser.conftest import HOST, PASSWORD, SESSION, FakeApp
 
 SUPERUSER = Credentials("admin", PASSWORD, "the fake app")
 
@@ -94,6 +104,66 @@ def test_login_then_trace_without_the_password(session: WebSession, tmp_path: Pa
             "data": "screenshots/login-at-admin-succeeds.png"} in items
     assert PASSWORD not in caplog.text and PASSWORD not in str(items)
     assert FakeApp.posts[-1][0] == "/admin/logout/"
+
+
+def scenario(browser: Browser, where: Endpoint, name: str) -> WebSession:
+    context = browser.new_context(locale="de-DE")
+    context.set_default_timeout(10_000)
+    return WebSession(context, where, 10, name)
+
+
+def test_the_first_good_login_is_shared_and_ended_once_by_the_run(
+        session: WebSession, test_browser: Browser, fake_app: Endpoint,
+        tmp_path: Path) -> None:
+    shared = SharedLogin()
+    FakeApp.posts.clear()
+    FakeApp.gets.clear()
+
+    session.login("/accounts/login/", SUPERUSER)
+    session.share(shared)
+    session.finish(failed=False, reports=tmp_path, screenshot=False, evidence=evidence()[0])
+    later = scenario(test_browser, fake_app, "The dashboard renders without errors")
+    borrowed = later.borrow(shared)
+    later.open("/")
+    leftovers = later.finish(failed=False, reports=tmp_path, screenshot=False,
+                             evidence=evidence()[0])
+    logouts_before_the_end = [p for p, _ in FakeApp.posts if p == "/admin/logout/"]
+    shared.end(test_browser, fake_app)
+
+    assert borrowed and later.logged_in and not leftovers
+    assert ("/", f"sessionid={SESSION}") in FakeApp.gets, FakeApp.gets
+    assert [p for p, _ in FakeApp.posts] == ["/accounts/login/", "/admin/logout/"]
+    assert not logouts_before_the_end
+    assert "Login at /admin/ succeeds" in shared.opened_by
+    assert not shared.cookies() and SESSION not in repr(shared.__dict__)
+
+
+def test_a_refused_login_shares_nothing(session: WebSession, test_browser: Browser,
+                                        fake_app: Endpoint) -> None:
+    shared = SharedLogin()
+    with pytest.raises(AssertionError, match="the login form came back"):
+        logged_in(session, Credentials("admin", "wrong-Hq2", "the test"),
+                  FakeAppSide([], []), shared, evidence()[0])  # type: ignore[arg-type]
+    later = scenario(test_browser, fake_app, "HTMX partial requests succeed")
+
+    assert not later.borrow(shared) and not later.logged_in
+    later.context.close()
+
+
+def test_a_second_form_login_ends_its_own_session(session: WebSession, test_browser: Browser,
+                                                  fake_app: Endpoint, tmp_path: Path) -> None:
+    shared = SharedLogin()
+    shared.keep([{"name": "sessionid", "value": "earlier", "domain": HOST, "path": "/"}],
+                "an earlier scenario")
+    FakeApp.posts.clear()
+
+    session.login("/accounts/login/", SUPERUSER)
+    session.share(shared)
+    session.finish(failed=False, reports=tmp_path, screenshot=False, evidence=evidence()[0])
+
+    assert not session.borrowed
+    assert [p for p, _ in FakeApp.posts] == ["/accounts/login/", "/admin/logout/"]
+    assert shared.cookies()[0]["value"] == "earlier"
 
 
 def test_a_passed_scenario_leaves_no_files_unless_asked(session: WebSession,
