@@ -2,7 +2,8 @@
 
 A secret is registered the moment it is loaded (from a SOPS file, a key file, an env
 variable, a Kubernetes Secret).  :func:`redact` replaces each value, and its base64
-forms, with `***`; the logging filter and every report pass text through it.
+forms, with `***`; every log record (see :func:`install_logging_filter`) and every
+report pass text through it.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import base64
 import logging
 import threading
+from typing import Any
 
 _LOCK = threading.Lock()
 _SECRETS: set[str] = set()
@@ -55,17 +57,44 @@ class RedactingFilter(logging.Filter):
     """Logging filter that masks every registered secret in the formatted message."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # noqa: BLE001 - a broken log call must not break the run
-            return True
-        record.msg, record.args = redact(message), None
+        _scrub(record)
         return True
 
 
+def _scrub(record: logging.LogRecord) -> None:
+    """Mask secrets in RECORD's message and in the text of its exception, in place."""
+    try:
+        message = record.getMessage()
+    except Exception:  # noqa: BLE001 - a broken log call must not break the run
+        return
+    record.msg, record.args = redact(message), None
+    if record.exc_info and not record.exc_text:
+        record.exc_text = redact(_FORMATTER.formatException(record.exc_info))
+
+
+_FORMATTER = logging.Formatter()
+_installed = False
+
+
 def install_logging_filter() -> None:
+    """Mask secrets in every log record, whichever logger made it and handler takes it.
+
+    A filter on the root logger sees only records logged to the root itself, and handlers
+    added later (pytest's capture, --log-file) would miss a handler filter, so the records
+    are scrubbed where they are made: in the record factory.
+    """
+    global _installed
+    if _installed:
+        return
+    make = logging.getLogRecordFactory()
+
+    def scrubbed(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        _scrub(record)
+        return record
+
+    logging.setLogRecordFactory(scrubbed)
     flt = RedactingFilter()
-    root = logging.getLogger()
-    root.addFilter(flt)
-    for handler in root.handlers:
+    for handler in logging.getLogger().handlers:
         handler.addFilter(flt)
+    _installed = True
