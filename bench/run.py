@@ -6,14 +6,20 @@
 A floor is the least the same work could cost on this machine, measured in the same run:
 collection against a bare `pytest --version`; the smoke run against the same HTTP
 requests made with curl plus one bare headless Chromium page load; the rest against the
-targets the project set itself.  The cold phases tear the sandbox down and reset the
-workplan's state, then converge it again, so run the bench on a sandbox you can spare.
+targets the project set itself.  "The same HTTP requests" are read from the smoke run's
+own log (the suite logs one line per call to the cluster, the app and the registry) and
+replayed by one curl process, each with the host, trust root and client certificate it
+had; an answer curl could not get is reported, since it would make the floor too low.
+The cold phases tear the sandbox down and reset the workplan's state, then converge it
+again, so run the bench on a sandbox you can spare.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -28,6 +34,8 @@ HOST = "vergabe-teilnahme.whywhynot.test"
 REGISTRY = "gitea.coulomb.test"
 NODE = "127.0.0.2"
 CA = ROOT / ".sandbox" / "pki" / "web-ca.crt"
+KUBECONFIG = ROOT / ".sandbox" / "kubeconfig" / "suite.yaml"
+CALL = re.compile(r"\b(GET|HEAD|POST|PUT|PATCH|DELETE) (https://[^\s?]+) -> \d{3}\b")
 
 
 @dataclass
@@ -65,15 +73,51 @@ def pytest(*args: str, check: bool = True) -> float:
                   *args], check=check)
 
 
-def curl_floor() -> float:
-    resolve = ["--resolve", f"{HOST}:443:{NODE}", "--resolve", f"{REGISTRY}:443:{NODE}"]
-    urls = [f"https://{HOST}/healthz", f"https://{HOST}/healthz/db",
-            f"https://{HOST}/accounts/login/", f"https://{REGISTRY}/v2/"]
-    began = time.monotonic()
-    for url in urls:
-        subprocess.run(["curl", "-s", "-o", "/dev/null", "--cacert", str(CA), *resolve, url],
-                       check=False, timeout=30)
-    return time.monotonic() - began
+def recorded_calls(log_file: Path) -> list[tuple[str, str]]:
+    """(method, URL) of every HTTP call the suite logged, in order."""
+    calls = []
+    for line in log_file.read_text(errors="replace").splitlines():
+        found = CALL.search(line)
+        if found:
+            calls.append((found.group(1), found.group(2)))
+    return calls
+
+
+def kube_client_files(folder: Path) -> tuple[str, list[str]]:
+    """The suite's cluster server and the curl options for its CA and client certificate."""
+    import yaml  # the suite's own dependency
+
+    config = yaml.safe_load(KUBECONFIG.read_text())
+    cluster, user = config["clusters"][0]["cluster"], config["users"][0]["user"]
+    files = {}
+    for key, name in (("certificate-authority-data", "ca.crt"),
+                      ("client-certificate-data", "client.crt"), ("client-key-data", "client.key")):
+        path = folder / name
+        path.touch(mode=0o600)
+        path.write_bytes(base64.b64decode(cluster.get(key) or user.get(key)))
+        files[name] = str(path)
+    return cluster["server"], [f'cacert = "{files["ca.crt"]}"', f'cert = "{files["client.crt"]}"',
+                               f'key = "{files["client.key"]}"']
+
+
+def curl_floor(calls: list[tuple[str, str]]) -> tuple[float, int, int]:
+    """Replay CALLS with one curl process: (seconds, calls answered, calls not answered)."""
+    with tempfile.TemporaryDirectory(prefix="bench-curl-") as folder:
+        server, kube_options = kube_client_files(Path(folder))
+        web_options = [f'cacert = "{CA}"', f'resolve = "{HOST}:443:{NODE}"',
+                       f'resolve = "{REGISTRY}:443:{NODE}"']
+        config = []
+        for method, url in calls:
+            options = kube_options if url.startswith(server) else web_options
+            config += [f'url = "{url}"', f'request = "{method}"', 'output = "/dev/null"',
+                       'write-out = "%{http_code}\\n"', "silent", *options, "next"]
+        began = time.monotonic()
+        done = subprocess.run(["curl", "--config", "-"], input="\n".join(config[:-1]) + "\n",
+                              capture_output=True, text=True, timeout=300, check=False)
+        seconds = time.monotonic() - began
+    codes = done.stdout.split()
+    answered = sum(1 for code in codes if code != "000")
+    return seconds, answered, len(calls) - answered
 
 
 def chromium_floor() -> float:
@@ -121,6 +165,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("PYTHONDONTWRITEBYTECODE", "1")
     figures: list[Figure] = []
+    notes: list[str] = []
 
     figures.append(Figure("sandbox up, warm", timed([PY, "-m", "sandbox", "up"]), None, 60))
     if not args.quick:
@@ -137,9 +182,18 @@ def main(argv: list[str]) -> int:
     floor = timed([PY, "-m", "pytest", "--version"])
     figures.append(Figure("start-up and collection", timed(
         [PY, "-m", "pytest", "--collect-only", "-q", "features/"]), floor, 2))
-    smoke_floor = curl_floor() + chromium_floor()
-    smoke = pytest("features/", "-m", "smoke")
+    smoke_log = Path(tempfile.mkdtemp(prefix="bench-smoke-")) / "smoke.log"
+    smoke = pytest("features/", "-m", "smoke", f"--log-file={smoke_log}",
+                   "--log-file-level=INFO")
+    calls = recorded_calls(smoke_log)
+    replay, answered, lost = curl_floor(calls)
+    browser = chromium_floor()
+    smoke_floor = replay + browser
     figures.append(Figure("pytest -m smoke", smoke, smoke_floor, min(10, 3 * smoke_floor)))
+    notes.append(f"smoke floor: {len(calls)} HTTP calls replayed by curl in {replay:.2f}s "
+                 f"({answered} answered" + (f", {lost} NOT answered: the floor is too low"
+                                            if lost else "") + f") + one Chromium page load "
+                 f"{browser:.2f}s; the smoke run's log: {smoke_log}")
     figures.append(Figure("converged full run (pytest features/)", pytest("features/"),
                           None, 60))
     figures.append(Figure("converged --provision (0 changes)",
@@ -149,6 +203,8 @@ def main(argv: list[str]) -> int:
           f"({'quick' if args.quick else 'full'})")
     for figure in figures:
         print(figure.line())
+    for note in notes:
+        print(note)
     missed = [f.name for f in figures if f.target is not None and f.seconds > f.target]
     print(f"\n{len(figures) - len(missed)} met, {len(missed)} missed"
           + (f": {', '.join(missed)}" if missed else ""))
