@@ -326,8 +326,7 @@ def page_headline(web: WebSession, app_side: AppSide, evidence: Evidence, status
 
 @then("the page logged no console errors and no failed requests")
 def page_clean(web: WebSession) -> None:
-    with contextlib.suppress(PlaywrightTimeout):
-        web.page.wait_for_load_state("networkidle", timeout=min(web.timeout_s, 10) * 1000)
+    web.settle(limit_s=min(web.timeout_s, 10))
     expect(not web.console and not web.failed,
            f"no console errors and no failed requests on {web.notes.get('page', web.path)}",
            f"console errors: {web.console[:6] or 'none'}; failed requests: "

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from pytest_bdd import given, then
 
 from fixtures.cluster import Kube
-from fixtures.hosts import app_host, app_pod
+from fixtures.hosts import app_pod, container_facts
 from fixtures.run import Evidence
 from suite.check import expect
 from suite.state import Run
@@ -62,56 +61,40 @@ def _gitea_host(kube: Kube, target: Target) -> str:
     return "(none)"
 
 
-def _container_host(kube: Kube, target: Target, ctx: dict[str, Any]) -> Any:
-    if "app_host" not in ctx:
-        ctx["app_host"] = app_host(kube, target)
-    return ctx["app_host"]
-
-
 @then("inside the app container the main process runs as a non-root user")
-def container_non_root(kube: Kube, target: Target, ctx: dict[str, Any],
-                       evidence: Evidence) -> None:
-    host = _container_host(kube, target, ctx)
-    uid = host.check_output("id -u")
-    user = host.check_output("id -un 2>/dev/null || echo '?'")
-    evidence.table("app container identity", [{"uid": uid, "user": user}])
-    expect(uid.strip() != "0", "the app to run as a non-root user",
-           f"uid {uid} ({user})", "add a USER with a non-zero uid to the Dockerfile and "
-           "rebuild the image.")
+def container_non_root(kube: Kube, target: Target, run: Run, evidence: Evidence) -> None:
+    facts = container_facts(kube, target, run.cache)
+    evidence.table("app container identity", [{"uid": facts.uid, "user": facts.user}])
+    expect(facts.uid.strip() not in ("0", ""), "the app to run as a non-root user",
+           f"uid {facts.uid or '?'} ({facts.user})", "add a USER with a non-zero uid to the "
+           "Dockerfile and rebuild the image.")
 
 
 @then("inside the app container gunicorn listens on port 8000")
-def container_gunicorn(kube: Kube, target: Target, ctx: dict[str, Any]) -> None:
-    host = _container_host(kube, target, ctx)
-    cmdline = host.check_output("tr '\\0' ' ' < /proc/1/cmdline")
-    expect("gunicorn" in cmdline, "gunicorn as the container's main process",
-           f"PID 1 runs `{cmdline[:120]}`", "use gunicorn as the image's CMD.")
-    listening = host.check_output("cat /proc/net/tcp /proc/net/tcp6 2>/dev/null")
+def container_gunicorn(kube: Kube, target: Target, run: Run) -> None:
+    facts = container_facts(kube, target, run.cache)
+    expect("gunicorn" in facts.cmdline, "gunicorn as the container's main process",
+           f"PID 1 runs `{facts.cmdline[:120]}`", "use gunicorn as the image's CMD.")
     port_hex = ":1F40 "
-    expect(port_hex in listening and " 0A " in listening, "a socket listening on :8000",
+    expect(port_hex in facts.tcp and " 0A " in facts.tcp, "a socket listening on :8000",
            "no listener on port 8000 in /proc/net/tcp", "bind gunicorn to 0.0.0.0:8000.")
 
 
 @then("inside the app container the built assets and the Vite manifest are present")
-def container_assets(kube: Kube, target: Target, ctx: dict[str, Any],
-                     evidence: Evidence) -> None:
-    from steps.registry import ASSETS_NEXT, VITE_CHECK, vite_finding
+def container_assets(kube: Kube, target: Target, run: Run, evidence: Evidence) -> None:
+    from steps.registry import ASSETS_NEXT, vite_finding
 
-    host = _container_host(kube, target, ctx)
-    output = host.run("python -c %s", VITE_CHECK)
-    complete, finding = vite_finding(output.stdout or output.stderr)
+    facts = container_facts(kube, target, run.cache)
+    complete, finding = vite_finding(facts.vite)
     evidence.text("built assets in the app container", finding)
     expect(complete, "the built assets and a Vite manifest that resolves every entry the "
            "templates include", finding, ASSETS_NEXT)
 
 
 @then("inside the app container DEBUG is off")
-def container_debug_off(kube: Kube, target: Target, ctx: dict[str, Any]) -> None:
-    host = _container_host(kube, target, ctx)
-    settings = host.check_output(
-        "python -c \"import django,os; django.setup(); from django.conf import settings as s;"
-        " print(os.environ.get('DJANGO_SETTINGS_MODULE'), s.DEBUG)\" 2>/dev/null || true")
-    module, _, debug = settings.strip().rpartition(" ")
+def container_debug_off(kube: Kube, target: Target, run: Run) -> None:
+    facts = container_facts(kube, target, run.cache)
+    module, _, debug = facts.settings.strip().rpartition(" ")
     found = (f"DEBUG is on in production: the settings module {module or '?'} reports "
              "DEBUG=True, so error pages show settings, source and SQL to every visitor"
              if debug == "True" else
@@ -124,8 +107,8 @@ def container_debug_off(kube: Kube, target: Target, ctx: dict[str, Any]) -> None
 
 
 @then("the running app has DEBUG off and production settings")
-def running_app_debug_off(kube: Kube, target: Target, ctx: dict[str, Any]) -> None:
-    container_debug_off(kube, target, ctx)
+def running_app_debug_off(kube: Kube, target: Target, run: Run) -> None:
+    container_debug_off(kube, target, run)
 
 
 @then("the app pod's logs since its start show no unexpected errors")

@@ -58,6 +58,7 @@ ADMIN = """<!doctype html><html><head><title>Verwaltung</title></head><body>
 class FakeApp(BaseHTTPRequestHandler):
     posts: list[tuple[str, str]] = []
     gets: list[tuple[str, str]] = []  # (path, the Cookie header sent)
+    csrf_headers: list[str] = []  # X-CSRFToken of each POST ("" when none)
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
         return None
@@ -87,11 +88,16 @@ class FakeApp(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 - http.server's name
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
         FakeApp.posts.append((self.path, body))
+        FakeApp.csrf_headers.append(self.headers.get("X-CSRFToken") or "")
         if self.path == "/accounts/login/":
             form = parse_qs(body)
             if form.get("password") == [PASSWORD]:
-                self.send(302, headers={"Location": "/",
-                                        "Set-Cookie": f"sessionid={SESSION}; Path=/; Secure"})
+                self.send_response(302)
+                self.send_header("Location", "/")
+                self.send_header("Content-Length", "0")
+                self.send_header("Set-Cookie", f"sessionid={SESSION}; Path=/; Secure")
+                self.send_header("Set-Cookie", "csrftoken=tok-4711; Path=/; Secure")
+                self.end_headers()
             else:
                 self.send(200, LOGIN.format(error='<p role="alert">Bitte geben Sie einen '
                                             "gültigen Benutzernamen und ein Passwort ein.</p>"))

@@ -118,6 +118,7 @@ def test_the_first_good_login_is_shared_and_ended_once_by_the_run(
     shared = SharedLogin()
     FakeApp.posts.clear()
     FakeApp.gets.clear()
+    FakeApp.csrf_headers.clear()
 
     session.login("/accounts/login/", SUPERUSER)
     session.share(shared)
@@ -131,8 +132,14 @@ def test_the_first_good_login_is_shared_and_ended_once_by_the_run(
     shared.end(test_browser, fake_app)
 
     assert borrowed and later.logged_in and not leftovers
-    assert ("/", f"sessionid={SESSION}") in FakeApp.gets, FakeApp.gets
+    cookies = [cookie for path, cookie in FakeApp.gets[-1:] if path == "/"]
+    assert cookies and f"sessionid={SESSION}" in cookies[0], (
+        f"expected the later scenario's page load to carry the shared session cookie; the "
+        f"requests were {FakeApp.gets}")
     assert [p for p, _ in FakeApp.posts] == ["/accounts/login/", "/admin/logout/"]
+    assert FakeApp.csrf_headers[-1] == "tok-4711", (
+        f"expected the run's logout sent with the CSRF cookie's token; the POSTs carried "
+        f"{FakeApp.csrf_headers}")
     assert not logouts_before_the_end
     assert "Login at /admin/ succeeds" in shared.opened_by
     assert not shared.cookies() and SESSION not in repr(shared.__dict__)
