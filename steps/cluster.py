@@ -63,7 +63,7 @@ def _gitea_host(kube: Kube, target: Target) -> str:
 
 @then("inside the app container the main process runs as a non-root user")
 def container_non_root(kube: Kube, target: Target, run: Run, evidence: Evidence) -> None:
-    facts = container_facts(kube, target, run.cache)
+    facts = container_facts(kube, target, run)
     evidence.table("app container identity", [{"uid": facts.uid, "user": facts.user}])
     expect(facts.uid.strip() not in ("0", ""), "the app to run as a non-root user",
            f"uid {facts.uid or '?'} ({facts.user})", "add a USER with a non-zero uid to the "
@@ -72,7 +72,7 @@ def container_non_root(kube: Kube, target: Target, run: Run, evidence: Evidence)
 
 @then("inside the app container gunicorn listens on port 8000")
 def container_gunicorn(kube: Kube, target: Target, run: Run) -> None:
-    facts = container_facts(kube, target, run.cache)
+    facts = container_facts(kube, target, run)
     expect("gunicorn" in facts.cmdline, "gunicorn as the container's main process",
            f"PID 1 runs `{facts.cmdline[:120]}`", "use gunicorn as the image's CMD.")
     port_hex = ":1F40 "
@@ -84,7 +84,7 @@ def container_gunicorn(kube: Kube, target: Target, run: Run) -> None:
 def container_assets(kube: Kube, target: Target, run: Run, evidence: Evidence) -> None:
     from steps.registry import ASSETS_NEXT, vite_finding
 
-    facts = container_facts(kube, target, run.cache)
+    facts = container_facts(kube, target, run)
     complete, finding = vite_finding(facts.vite)
     evidence.text("built assets in the app container", finding)
     expect(complete, "the built assets and a Vite manifest that resolves every entry the "
@@ -93,7 +93,7 @@ def container_assets(kube: Kube, target: Target, run: Run, evidence: Evidence) -
 
 @then("inside the app container DEBUG is off")
 def container_debug_off(kube: Kube, target: Target, run: Run) -> None:
-    facts = container_facts(kube, target, run.cache)
+    facts = container_facts(kube, target, run)
     module, _, debug = facts.settings.strip().rpartition(" ")
     found = (f"DEBUG is on in production: the settings module {module or '?'} reports "
              "DEBUG=True, so error pages show settings, source and SQL to every visitor"

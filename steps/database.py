@@ -15,14 +15,14 @@ from pytest_bdd import given, parsers, then, when
 from fixtures import tools
 from fixtures.cluster import Kube
 from fixtures.database import Database
-from fixtures.hosts import app_pod
+from fixtures.hosts import app_pod, container_facts
 from fixtures.run import Evidence, run_command
 from provisioning import base
 from provisioning.app import OneShotJob
 from provisioning.database import DatabaseObject, ManagedRole, RoleSecret
 from suite import redact
 from suite.check import eventually, expect
-from suite.errors import Missing
+from suite.errors import CommandFailed, Missing
 from suite.state import Run
 from suite.targets import Target
 
@@ -290,8 +290,13 @@ def migration_job(target: Target, kube: Kube) -> None:
 
 
 @then("the database has no unapplied migrations")
-def no_unapplied(target: Target, kube: Kube, evidence: Evidence) -> None:
-    plan = _exec(target, kube, "python manage.py showmigrations --plan")
+def no_unapplied(target: Target, kube: Kube, run: Run, evidence: Evidence) -> None:
+    facts = container_facts(kube, target, run)
+    if facts.migrations_error:
+        raise CommandFailed(f"`manage.py showmigrations --plan` in pod {facts.pod} failed: "
+                            f"{facts.migrations_error}. Read the app pod's log; the database "
+                            "may be unreachable from the app.")
+    plan = facts.migrations
     pending = [line.strip() for line in plan.splitlines() if line.strip().startswith("[ ]")]
     evidence.text("migrations", f"{len(plan.splitlines())} migrations, {len(pending)} pending")
     expect(not pending, "every migration applied", f"{len(pending)} pending, first "
