@@ -277,7 +277,7 @@ def log_in_at(web: WebSession, superuser: Credentials, app_side: AppSide,
 def logged_in(web: WebSession, superuser: Credentials, app_side: AppSide,
               shared_login: SharedLogin, evidence: Evidence) -> None:
     if web.borrow(shared_login):
-        evidence.text("login", f"the run's superuser session, opened {shared_login.opened_by}")
+        evidence.text("login", f"the run's superuser session, opened by {shared_login.opened_by}")
         return
     attempt = web.login(LOGIN_PATHS[0], superuser)
     if attempt.request is None and web.status == 404:
