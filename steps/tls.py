@@ -291,6 +291,10 @@ def https_healthz(target: Target, http: TargetHTTP, evidence: Evidence) -> None:
         seen.update(status=response.status_code, chain=chain, https=_sees_https(response))
         if response.status_code in (502, 503, 504):  # the ingress has no ready backend yet
             return False, f"HTTP {response.status_code} from the ingress (no ready backend yet)"
+        if ingress_has_no_route(response):
+            return False, (f"HTTP 404 from the ingress itself: it has no route for {host} "
+                           "(Traefik drops an Ingress while its Service has no ready "
+                           "endpoint, as during a rollout)")
         return True, f"HTTP {response.status_code}" + (f" after {chain}" if chain else "")
 
     observed = eventually(probe, f"{start} over a certificate chain that validates",
@@ -313,6 +317,12 @@ def https_healthz(target: Target, http: TargetHTTP, evidence: Evidence) -> None:
         fail(f"the app to take requests that reached the ingress over https for https "
              f"({start} reports \"https\": true)", f"{start} reports \"https\": false, and "
              f"{found}", PROXY_HINT)
+
+
+def ingress_has_no_route(response: requests.Response) -> bool:
+    """Whether a 404 is the ingress controller's own (no router matched), not the app's."""
+    return response.status_code == 404 and response.text.strip() == "404 page not found" \
+        and response.headers.get("Content-Type", "").startswith("text/plain")
 
 
 def _sees_https(response: requests.Response) -> bool | None:
