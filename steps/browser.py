@@ -508,26 +508,28 @@ def find_in_admin(web: WebSession, record: SmokeRecord) -> int | None:
 
 DELETE_JS = """async ([url, token]) => {
   const answer = await fetch(url, {method: 'POST', credentials: 'same-origin',
-    redirect: 'manual', headers: {'X-CSRFToken': token,
-                                  'Content-Type': 'application/x-www-form-urlencoded'},
+    headers: {'X-CSRFToken': token, 'Content-Type': 'application/x-www-form-urlencoded'},
     body: 'post=yes'});
-  return answer.type === 'opaqueredirect' ? 302 : answer.status;
+  return [answer.redirected, answer.status, new URL(answer.url).pathname];
 }"""
 
 
 def post_delete(web: WebSession, path: str) -> bool:
-    """Confirm the admin's delete view by one POST from the page; whether it redirected.
+    """Confirm the admin's delete view by one POST from the page; whether it deleted.
 
     This is what the confirmation page's button sends, without loading that page first.
+    Only a redirect to the model's list counts: the admin also redirects a lost session
+    to the login page and a missing object to its index.
     """
     token = next((c["value"] for c in web.context.cookies(web.url("/"))
                   if c.get("name") == "csrftoken"), "")
     if not token or not web.page.url.startswith(web.endpoint.origin):
         return False
     began = time.monotonic()
-    status = web.page.evaluate(DELETE_JS, [web.url(path), token])
-    log.info("POST %s -> %s in %.2fs", path, status, time.monotonic() - began)
-    return bool(status == 302)
+    redirected, status, landed = web.page.evaluate(DELETE_JS, [web.url(path), token])
+    log.info("POST %s -> %s%s in %.2fs", path, "redirect to " if redirected else "HTTP ",
+             landed if redirected else status, time.monotonic() - began)
+    return bool(redirected and status == 200 and landed == ADMIN_MODEL)
 
 
 def remove_smoke(web: WebSession, record: SmokeRecord, app_side: AppSide) -> None:

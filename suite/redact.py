@@ -66,7 +66,8 @@ def _scrub(record: logging.LogRecord) -> None:
     try:
         message = record.getMessage()
     except Exception:  # noqa: BLE001 - a broken log call must not break the run
-        return
+        # logging would print the raw arguments to stderr: mask them as one text instead
+        message = f"{record.msg} (arguments that did not fit: {record.args!r})"
     record.msg, record.args = redact(message), None
     if record.exc_info and not record.exc_text:
         record.exc_text = redact(_FORMATTER.formatException(record.exc_info))

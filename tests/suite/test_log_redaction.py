@@ -5,7 +5,9 @@ Aspects:
   handler added after the masking was installed (pytest adds its capture and --log-file
   handlers late, so a filter on the handlers present at start-up is not enough);
 - the text of a logged exception is masked too;
-- installing twice does not stack the masking.
+- installing twice does not stack the masking;
+- a log call whose arguments do not fit its message is masked too (logging would
+  otherwise print the raw arguments to stderr).
 """
 
 from __future__ import annotations
@@ -63,3 +65,17 @@ def test_installing_twice_masks_once(late_handler: tuple[logging.Logger, io.Stri
         "expected a second install to leave the record factory as it was; it wrapped it "
         "again, so every record would be scrubbed twice.")
     assert "plain text" in stream.getvalue()
+
+
+def test_a_broken_log_call_is_masked_too(late_handler: tuple[logging.Logger, io.StringIO],
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    logger, stream = late_handler
+    secret = f"canary-{secrets.token_hex(8)}"
+    redact.register(secret)
+
+    logger.warning("dsn %s and %s", f"postgresql://app:{secret}@db/app")  # one argument short
+
+    text = stream.getvalue() + capsys.readouterr().err
+    assert secret not in text, f"expected the secret masked in a broken call; found:\n{text}"
+    assert redact.MASK in text and "did not fit" in text, (
+        f"expected the call's text kept with the secret masked; found:\n{text}")
