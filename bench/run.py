@@ -7,9 +7,10 @@ A floor is the least the same work could cost on this machine, measured in the s
 collection against a bare `pytest --version`; the smoke run against the same HTTP
 requests made with curl plus one bare headless Chromium page load; the rest against the
 targets the project set itself.  "The same HTTP requests" are read from the smoke run's
-own log (the suite logs one line per call to the cluster, the app and the registry) and
-replayed by one curl process, each with the host, trust root and client certificate it
-had; an answer curl could not get is reported, since it would make the floor too low.
+own log (the suite logs one line per call to the cluster, the app and the registry), and
+its reads (GET, HEAD) are replayed by one curl process, each with the host, trust root and
+client certificate it had; an answer curl could not get is reported, since it would make
+the floor too low.
 The cold phases tear the sandbox down and reset the workplan's state, then converge it
 again, so run the bench on a sandbox you can spare.
 """
