@@ -25,7 +25,15 @@ from playwright.sync_api import Request, Response
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from pytest_bdd import given, parsers, then, when
 
-from fixtures.browser import AppSide, Credentials, LoginAttempt, SharedLogin, WebSession
+from fixtures.browser import (
+    AppSide,
+    Credentials,
+    LoginAttempt,
+    SharedLogin,
+    WebSession,
+    csrf_token,
+    post_form,
+)
 from fixtures.run import Evidence
 from suite.check import expect, fail
 from suite.targets import Target
@@ -506,14 +514,6 @@ def find_in_admin(web: WebSession, record: SmokeRecord) -> int | None:
     return None
 
 
-DELETE_JS = """async ([url, token]) => {
-  const answer = await fetch(url, {method: 'POST', credentials: 'same-origin',
-    headers: {'X-CSRFToken': token, 'Content-Type': 'application/x-www-form-urlencoded'},
-    body: 'post=yes'});
-  return [answer.redirected, answer.status, new URL(answer.url).pathname];
-}"""
-
-
 def post_delete(web: WebSession, path: str) -> bool:
     """Confirm the admin's delete view by one POST from the page; whether it deleted.
 
@@ -521,15 +521,11 @@ def post_delete(web: WebSession, path: str) -> bool:
     Only a redirect to the model's list counts: the admin also redirects a lost session
     to the login page and a missing object to its index.
     """
-    token = next((c["value"] for c in web.context.cookies(web.url("/"))
-                  if c.get("name") == "csrftoken"), "")
+    token = csrf_token(web.context.cookies(web.url("/")))
     if not token or not web.page.url.startswith(web.endpoint.origin):
         return False
-    began = time.monotonic()
-    redirected, status, landed = web.page.evaluate(DELETE_JS, [web.url(path), token])
-    log.info("POST %s -> %s%s in %.2fs", path, "redirect to " if redirected else "HTTP ",
-             landed if redirected else status, time.monotonic() - began)
-    return bool(redirected and status == 200 and landed == ADMIN_MODEL)
+    answer = post_form(web.page, web.url(path), token, "post=yes")
+    return answer.redirected and answer.status == 200 and answer.path == ADMIN_MODEL
 
 
 def remove_smoke(web: WebSession, record: SmokeRecord, app_side: AppSide) -> None:

@@ -53,14 +53,6 @@ def redact(text: str) -> str:
     return text
 
 
-class RedactingFilter(logging.Filter):
-    """Logging filter that masks every registered secret in the formatted message."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        _scrub(record)
-        return True
-
-
 def _scrub(record: logging.LogRecord) -> None:
     """Mask secrets in RECORD's message and in the text of its exception, in place."""
     try:
@@ -82,7 +74,7 @@ def install_logging_filter() -> None:
 
     A filter on the root logger sees only records logged to the root itself, and handlers
     added later (pytest's capture, --log-file) would miss a handler filter, so the records
-    are scrubbed where they are made: in the record factory.
+    are scrubbed where they are made, once: in the record factory.
     """
     global _installed
     if _installed:
@@ -95,7 +87,4 @@ def install_logging_filter() -> None:
         return record
 
     logging.setLogRecordFactory(scrubbed)
-    flt = RedactingFilter()
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(flt)
     _installed = True

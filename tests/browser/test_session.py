@@ -129,13 +129,14 @@ def test_the_first_good_login_is_shared_and_ended_once_by_the_run(
     leftovers = later.finish(failed=False, reports=tmp_path, screenshot=False,
                              evidence=evidence()[0])
     logouts_before_the_end = [p for p, _ in FakeApp.posts if p == "/admin/logout/"]
+    gets_before_the_end = list(FakeApp.gets)
     shared.end(test_browser, fake_app)
 
     assert borrowed and later.logged_in and not leftovers
-    cookies = [cookie for path, cookie in FakeApp.gets[-1:] if path == "/"]
+    cookies = [cookie for path, cookie in gets_before_the_end[-1:] if path == "/"]
     assert cookies and f"sessionid={SESSION}" in cookies[0], (
         f"expected the later scenario's page load to carry the shared session cookie; the "
-        f"requests were {FakeApp.gets}")
+        f"requests were {gets_before_the_end}")
     assert [p for p, _ in FakeApp.posts] == ["/accounts/login/", "/admin/logout/"]
     assert FakeApp.csrf_headers[-1] == "tok-4711", (
         f"expected the run's logout sent with the CSRF cookie's token; the POSTs carried "
